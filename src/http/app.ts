@@ -1,0 +1,44 @@
+// The web application as a Fastify instance built from a Context. server.ts only listens; tests build
+// the app and call inject(). Routes get what they need from ctx; nothing is decorated onto Fastify.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Context } from '../context.ts';
+import { countPapers } from '../papers/papers.repository.ts';
+
+export interface AppOptions {
+  /** Log each request (serve: yes; tests: no). */
+  logRequests?: boolean;
+}
+
+export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    disableRequestLogging: !opts.logRequests,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+  });
+
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: { status: { type: 'string' }, database: { type: 'string' }, papers: { type: 'integer' } },
+          },
+          503: { type: 'object', properties: { status: { type: 'string' }, error: { type: 'string' } } },
+        },
+      },
+    },
+    async (_req, reply) => {
+      try {
+        const papers = await countPapers(ctx.db);
+        return { status: 'ok', database: ctx.db.kind, papers };
+      } catch (err) {
+        return reply.code(503).send({ status: 'unavailable', error: `database: ${(err as Error).message}` });
+      }
+    },
+  );
+
+  return app;
+}
