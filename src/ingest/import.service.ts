@@ -68,73 +68,58 @@ async function openInput(
   const counted = raw.pipe(byteCounter((n) => (consumed = n)));
   raw.on('error', (err) => counted.destroy(err));
 
-  // Sniff the raw head for gzip without consuming the stream: read one chunk, then unshift it.
-  const first: Buffer | null = await new Promise((resolve, reject) => {
-    const onReadable = () => {
-      const chunk = counted.read() as Buffer | null;
-      cleanup();
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(null);
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
-      counted.off('readable', onReadable);
-      counted.off('end', onEnd);
-      counted.off('error', onError);
-    };
-    counted.once('readable', onReadable);
-    counted.once('end', onEnd);
-    counted.once('error', onError);
-  });
-  if (!first || first.length === 0) throw new DocumentError({ file }, `${file === '-' ? 'standard input' : file} is empty`);
-  counted.unshift(first);
-  const gz = first[0] === 0x1f && first[1] === 0x8b;
-  const text: Readable = gz ? counted.pipe(createGunzip()) : counted;
-  if (gz) counted.on('error', (err) => text.destroy(err));
-
-  // Sniff the decompressed head the same way.
-  const headChunks: Buffer[] = [];
-  let headSize = 0;
-  while (headSize < SNIFF_BYTES) {
-    const chunk: Buffer | null = await new Promise((resolve, reject) => {
-      const c = text.read() as Buffer | null;
-      if (c) return resolve(c);
-      if (text.readableEnded) return resolve(null);
-      const onReadable = () => {
-        cleanup();
-        resolve((text.read() as Buffer | null) ?? Buffer.alloc(0));
-      };
-      const onEnd = () => {
-        cleanup();
-        resolve(null);
-      };
-      const onError = (err: Error) => {
-        cleanup();
-        reject(new DocumentError({ file }, `${file}: cannot decompress: ${err.message}`));
-      };
-      const cleanup = () => {
-        text.off('readable', onReadable);
-        text.off('end', onEnd);
-        text.off('error', onError);
-      };
-      text.once('readable', onReadable);
-      text.once('end', onEnd);
-      text.once('error', onError);
-    });
-    if (chunk === null) break;
-    headChunks.push(chunk);
-    headSize += chunk.length;
+  // gzip is recognised by its magic bytes on the raw input, the format on the decompressed head.
+  const rawSplit = await splitHead(counted, 2);
+  if (rawSplit.head.length === 0) {
+    throw new DocumentError({ file }, `${file === '-' ? 'standard input' : file} is empty`);
   }
-  const headBuf = Buffer.concat(headChunks);
-  if (headBuf.length) text.unshift(headBuf);
-  return { text, head: headBuf.toString('utf8'), totalBytes, bytes: () => consumed };
+  const gz = rawSplit.head[0] === 0x1f && rawSplit.head[1] === 0x8b;
+  let decoded: Readable = rawSplit.stream;
+  if (gz) {
+    const gunzip = createGunzip();
+    decoded = rawSplit.stream.pipe(gunzip);
+    rawSplit.stream.on('error', (err) => gunzip.destroy(err));
+  }
+  let textSplit;
+  try {
+    textSplit = await splitHead(decoded, SNIFF_BYTES);
+  } catch (err) {
+    throw new DocumentError({ file }, `${file}: cannot decompress: ${(err as Error).message}`);
+  }
+  return { text: textSplit.stream, head: textSplit.head.toString('utf8'), totalBytes, bytes: () => consumed };
 }
+
+/**
+ * Reads at least `bytes` bytes (or everything, if shorter) from a stream and returns them together
+ * with a stream that yields the whole input again, head included.
+ */
+async function splitHead(stream: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < bytes) {
+    const next = await it.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    chunks.push(next.value);
+    size += next.value.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* replay(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (done) return;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { head, stream: Readable.from(replay(), { objectMode: false }) };
+}
+
 
 async function readAll(text: Readable, file: string): Promise<string> {
   const chunks: Buffer[] = [];

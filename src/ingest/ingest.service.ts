@@ -84,13 +84,26 @@ export async function ingestItems(
       );
     });
   } else {
-    await consume(
-      async (batch) => {
-        add(await db.transaction((tx) => writePapers(tx, batch)));
-        opts.onProgress?.({ ...summary });
-      },
-      (r) => opts.onReject?.(r),
-    );
+    // One batch is written while the next one is parsed: on a server the database works in parallel
+    // with the parser. Batches still commit in order, one at a time.
+    let inflight: Promise<void> | null = null;
+    try {
+      await consume(
+        async (batch) => {
+          if (inflight) await inflight;
+          inflight = db.transaction((tx) => writePapers(tx, batch)).then((c) => {
+            add(c);
+            opts.onProgress?.({ ...summary });
+          });
+          // Marked as handled now; the failure is rethrown where it is awaited.
+          inflight.catch(() => {});
+        },
+        (r) => opts.onReject?.(r),
+      );
+    } finally {
+      // Wait for the last batch even when parsing failed, so nothing is left running.
+      if (inflight) await inflight;
+    }
   }
   opts.onProgress?.({ ...summary });
   return summary;

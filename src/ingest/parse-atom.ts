@@ -5,7 +5,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { RecordInput } from '../papers/paper.ts';
 import { parseArxivId } from '../papers/arxiv-id.ts';
 import { DocumentError, type ParseItem } from './types.ts';
-import { firstDoi, toParseItem } from './parse-jsonl.ts';
+import { firstDoi, isAuthorName, toParseItem } from './parse-jsonl.ts';
 
 export type XmlNode = Record<string, unknown>;
 
@@ -81,6 +81,8 @@ const entityDecoder = {
   setXmlVersion() {},
 };
 
+const UNCLOSED_LIST = /^Invalid '\[(.*)\]' found\.$/;
+
 const parsers = new Map<string, XMLParser>();
 
 function parserFor(arrayTags: readonly string[]): XMLParser {
@@ -120,6 +122,12 @@ export function parseXmlDocument(xml: string, file: string, arrayTags: readonly 
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
     const { msg, line, col } = valid.err;
+    // The validator reports several unclosed elements as a JSON list of names; say it in words.
+    const unclosed = UNCLOSED_LIST.exec(msg);
+    if (unclosed || msg.startsWith('Unclosed tag')) {
+      const names = unclosed ? (JSON.parse(`[${unclosed[1]}]`) as string[]) : [msg.slice(14, -2)];
+      throw new DocumentError(where, `${file}: XML ends inside ${names.map((n) => `<${n}>`).join(' ')} (truncated document?)`);
+    }
     throw new DocumentError(where, `${file}: not well-formed XML (line ${line}, column ${col}): ${msg}`);
   }
   try {
@@ -197,7 +205,7 @@ function atomEntryInput(e: XmlNode): RecordInput {
   const authors: string[] = [];
   for (const a of asArray(e.author)) {
     const name = textOf(isNode(a) ? a.name : a);
-    if (name && name.trim()) authors.push(name);
+    if (name && isAuthorName(name)) authors.push(name);
   }
   const doi = textOf(e.doi);
   return {

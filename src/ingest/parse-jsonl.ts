@@ -16,6 +16,10 @@ export function toParseItem(input: RecordInput, where: Where): ParseItem {
   }
 }
 
+const NAME_CHAR = /[\p{L}\p{N}]/u;
+/** Whether an author entry is a name at all: arXiv's metadata has stray ":" authors after collaborations. */
+export const isAuthorName = (s: string): boolean => NAME_CHAR.test(s);
+
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const NON_BLANK = /\S/;
 
@@ -83,7 +87,7 @@ function kaggleAuthors(o: Json): unknown {
       // [last, first, suffix, ...]: "first last suffix"
       const [last, first, suffix] = parts as unknown[];
       const name = [first, last, suffix].filter((p) => typeof p === 'string' && p.trim() !== '').join(' ').trim();
-      if (name) names.push(name);
+      if (isAuthorName(name)) names.push(name);
     }
     return names;
   }
@@ -98,7 +102,10 @@ export function firstDoi(s: string): string {
   return s.trim().split(WS)[0] ?? '';
 }
 
+const WS_GLOBAL = /\s+/g;
 const AND_SEPARATOR = /\s+and\s+/i;
+const AND_AT_START = /^\s+and\s+/i;
+const LEADING_AND = /^and\s+/i;
 const PARENS = /\([^()]*\)/g;
 const NAME_SUFFIX = /^(jr|sr|ii|iii|iv)\.?$/i;
 const ET_AL = /^et\.? al\.?$/i;
@@ -129,17 +136,13 @@ export function splitAuthorList(s: string): string[] {
       let name = part;
       for (let guard = 0; guard < 5 && name.includes('('); guard++) name = name.replace(PARENS, ' ');
       name = name.replace(WS_GLOBAL, ' ').trim().replace(LEADING_AND, '');
-      if (!name || ET_AL.test(name)) continue;
+      if (!isAuthorName(name) || ET_AL.test(name)) continue;
       if (NAME_SUFFIX.test(name) && names.length > 0) names[names.length - 1] += ` ${name}`;
       else names.push(name);
     }
   }
   return names;
 }
-
-const WS_GLOBAL = /\s+/g;
-const LEADING_AND = /^and\s+/i;
-const AND_AT_START = /^\s+and\s+/i;
 
 /** Splits on " and " that is not inside parentheses. */
 function splitOutsideParens(piece: string): string[] {

@@ -4,7 +4,7 @@
 import type { RecordInput } from '../papers/paper.ts';
 import { DocumentError, type ParseItem } from './types.ts';
 import { asArray, attrOf, intOf, isNode, parseXmlDocument, textOf, type XmlNode } from './parse-atom.ts';
-import { firstDoi, splitAuthorList, toParseItem } from './parse-jsonl.ts';
+import { firstDoi, isAuthorName, splitAuthorList, toParseItem } from './parse-jsonl.ts';
 
 export interface OaiPage {
   items: ParseItem[];
@@ -106,7 +106,7 @@ function arxivInput(m: XmlNode, headerId: string | undefined): RecordInput {
       .map((p) => p?.trim())
       .filter(Boolean)
       .join(' ');
-    if (name) authors.push(name);
+    if (isAuthorName(name)) authors.push(name);
   }
   const created = textOf(m.created)?.trim();
   const updated = textOf(m.updated)?.trim();
