@@ -52,6 +52,7 @@ Examples:
     const result = await deps.withContext(opts, async (ctx) => {
       const progress = createProgress({
         total: 1,
+        label: 'importing',
         format: ' importing |{bar}| {percentage}% | {done} | {records} records | {rejected} rejected | ETA {eta_formatted}',
       });
       let totalSet = false;

@@ -8,11 +8,31 @@ export interface Progress {
   stop(): void;
 }
 
-const noop: Progress = { update() {}, setTotal() {}, stop() {} };
+/**
+ * Without a terminal (logs, cron, CI) progress is a plain line on stderr at most every
+ * PAPERPULSE_PROGRESS_INTERVAL milliseconds (default 5000; 0 prints every update).
+ */
+function plainProgress(label: string, total: number): Progress {
+  const every = Number(process.env.PAPERPULSE_PROGRESS_INTERVAL ?? 5000);
+  let last = Date.now();
+  let max = total;
+  let latest = '';
+  return {
+    update(value, payload) {
+      latest = `${label}: ${payload ? Object.entries(payload).map(([k, v]) => `${k} ${v}`).join(', ') : value}`;
+      if (Date.now() - last >= every) {
+        last = Date.now();
+        process.stderr.write(`${latest}${max > 1 ? ` (${Math.round((100 * value) / max)}%)` : ''}\n`);
+      }
+    },
+    setTotal: (t) => (max = t),
+    stop() {},
+  };
+}
 
-export function createProgress(opts: { total: number; format: string; enabled?: boolean }): Progress {
+export function createProgress(opts: { total: number; format: string; label?: string; enabled?: boolean }): Progress {
   const enabled = opts.enabled ?? Boolean(process.stderr.isTTY);
-  if (!enabled) return noop;
+  if (!enabled) return plainProgress(opts.label ?? 'progress', opts.total);
   const bar = new cliProgress.SingleBar(
     { format: opts.format, stream: process.stderr, hideCursor: true, clearOnComplete: false, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,

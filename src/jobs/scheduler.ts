@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Context } from '../context.ts';
 import { countPapers } from '../papers/papers.repository.ts';
 import { lastAnnouncement } from '../papers/listing.ts';
-import { claimRun, finishRun, heartbeat } from './job-runs.repository.ts';
+import { claimRun, finishRun, heartbeat, lastRun } from './job-runs.repository.ts';
 
 /** Wait after an announcement before harvesting it: arXiv's API lags its listing by a few minutes. */
 export const ANNOUNCEMENT_GRACE_MS = 30 * 60_000;
@@ -77,6 +77,9 @@ export function startScheduler(ctx: Context, runner: HarvestRunner, opts: { tick
   const tick = async (first: boolean): Promise<void> => {
     const now = ctx.clock();
     const announced = lastAnnouncement(now);
+    // While some process runs the initial harvest, the daily one would only fetch the same days again.
+    const initial = await lastRun(ctx.db, 'harvest-initial');
+    if (initial?.status === 'running' && !first) return;
     if (first && (await countPapers(ctx.db)) === 0) {
       const ok = await runJob('harvest-initial', now.toISOString().slice(0, 10), ctx.config.initialHarvestDays);
       // The initial harvest covers the latest announcement: don't fetch the same days again.

@@ -58,10 +58,17 @@ const CATEGORY_RE = /^[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Collapses arXiv's hard line wraps and runs of whitespace into single spaces. */
+// Control characters other than whitespace break XML feeds and terminals.
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE_G = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+// Runs of whitespace, or any single whitespace character that is not a plain space.
+const SPACE_RUN_RE = /\s{2,}|[^\S ]/g;
+
 export function cleanText(s: string): string {
-  // Strip control characters other than whitespace; they break XML feeds and terminals.
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').replace(/\s+/g, ' ').trim();
+  const stripped = CONTROL_RE.test(s) ? s.replace(CONTROL_RE_G, '') : s;
+  return stripped.replace(SPACE_RUN_RE, ' ').trim();
 }
 
 /** A real calendar date in YYYY-MM-DD form (rejects 2025-02-30). */

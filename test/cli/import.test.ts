@@ -134,11 +134,18 @@ describe('paperpulse import: bad input', () => {
     // then kill -9 it while it still waits for more input.
     const child = spawn(process.execPath, [BIN, 'import', '-', '--batch-size', '500'], {
       cwd: projectRoot,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, PAPERPULSE_PROGRESS_INTERVAL: '0' },
       stdio: ['pipe', 'ignore', 'pipe'],
     });
+    let progress = '';
+    child.stderr.on('data', (d) => (progress += d));
+    child.stdin.on('error', () => {}); // EPIPE once it is killed
     child.stdin.write(lines.slice(0, 3000).join('\n') + '\n');
-    await new Promise((r) => setTimeout(r, 6000));
+    // Plain progress lines come after each committed batch: wait for two of them.
+    const deadline = Date.now() + 60_000;
+    const committed = () => Math.max(0, ...[...progress.matchAll(/importing: .*records (\d+)/g)].map((m) => Number(m[1])));
+    while (committed() < 1000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(committed() >= 1000, `progress is shown without a terminal too: ${progress}`);
     const exited = new Promise((r) => child.on('close', r));
     child.kill('SIGKILL');
     await exited;
