@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 // Harvesting from arXiv against a local server that replays recorded arXiv responses
 // (../shared/fixtures): id lookups, paged searches, OAI-PMH resumption chains, arXiv's error answers,
 // busy servers, cut-off bodies, unreachable hosts, and the `ingest arxiv` command itself.
@@ -64,6 +65,7 @@ function ctxFor(db: Db): Context {
     db,
     log: silentLogger,
     clock: () => new Date(),
+    events: new EventEmitter() as Context['events'],
     close: async () => {},
   };
 }
