@@ -1,0 +1,165 @@
+// The SQL behind the feed pages: papers of a range of listing days (a day, week, month or the trending
+// window), the days around a range, an author's papers and the plain title search. Cards need only a
+// summary of each paper, so these queries read the columns a card shows and the abstract's start.
+import type { Queryable } from '../db/client.ts';
+
+/** What a paper card shows. */
+export interface PaperSummary {
+  id: string;
+  title: string;
+  /** The first ABSTRACT_PREFIX characters of the abstract: enough for an excerpt. */
+  abstractStart: string;
+  authorCount: number;
+  organization: string | null;
+  firstListed: string;
+  primaryCategory: string;
+  upvotes: number;
+  numComments: number;
+  githubRepo: string | null;
+  trendingScore: number;
+}
+
+export type FeedSort = 'trending' | 'newest';
+
+/** Characters of the abstract a card query reads (the card shows about 300). */
+export const ABSTRACT_PREFIX = 400;
+
+const SUMMARY_COLUMNS = `id, title, left(abstract, ${ABSTRACT_PREFIX}) AS abstract_start,
+  cardinality(authors) AS author_count, organization, first_listed, primary_category, upvotes, num_comments,
+  github_repo, trending_score`;
+
+// Trending: the stored score (maintained by the votes feature), then votes, then the newer paper.
+// Newest: the later listing day, then the later v1 submission. Both end on the id so that pages of
+// equal keys never repeat or skip a paper.
+const ORDER_BY: Record<FeedSort, string> = {
+  trending: 'trending_score DESC, upvotes DESC, first_listed DESC, id DESC',
+  newest: 'first_listed DESC, published_at DESC NULLS LAST, id DESC',
+};
+
+interface SummaryRow {
+  id: string;
+  title: string;
+  abstract_start: string;
+  author_count: number;
+  organization: string | null;
+  first_listed: string;
+  primary_category: string;
+  upvotes: number;
+  num_comments: number;
+  github_repo: string | null;
+  trending_score: number;
+}
+
+function toSummary(r: SummaryRow): PaperSummary {
+  return {
+    id: r.id,
+    title: r.title,
+    abstractStart: r.abstract_start,
+    authorCount: r.author_count,
+    organization: r.organization,
+    firstListed: r.first_listed,
+    primaryCategory: r.primary_category,
+    upvotes: r.upvotes,
+    numComments: r.num_comments,
+    githubRepo: r.github_repo,
+    trendingScore: r.trending_score,
+  };
+}
+
+export interface Slice {
+  limit: number;
+  offset: number;
+}
+
+/** The first and last listing days in the database (both null when it holds no paper). */
+export async function listingBounds(db: Queryable): Promise<{ first: string | null; last: string | null }> {
+  const [row] = await db.query<{ first: string | null; last: string | null }>(
+    'SELECT min(first_listed) AS first, max(first_listed) AS last FROM papers',
+  );
+  return { first: row.first, last: row.last };
+}
+
+/** Papers listed from start to end (inclusive days), in the given order. */
+export async function listPapersBetween(
+  db: Queryable,
+  range: { start: string; end: string },
+  sort: FeedSort,
+  slice: Slice,
+): Promise<PaperSummary[]> {
+  const rows = await db.query<SummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM papers
+     WHERE first_listed BETWEEN $1::date AND $2::date
+     ORDER BY ${ORDER_BY[sort]} LIMIT $3 OFFSET $4`,
+    [range.start, range.end, slice.limit, slice.offset],
+  );
+  return rows.map(toSummary);
+}
+
+export interface RangeOverview {
+  /** Papers listed in the range. */
+  total: number;
+  /** First and last listing days in the whole database (null when it is empty). */
+  first: string | null;
+  last: string | null;
+  /** The last listing day before the range and the first one after it (null when there is none). */
+  before: string | null;
+  after: string | null;
+}
+
+/** Everything a period page needs besides its papers, in one round trip (each part is an index lookup). */
+export async function rangeOverview(db: Queryable, range: { start: string; end: string }): Promise<RangeOverview> {
+  const [row] = await db.query<RangeOverview>(
+    `SELECT (SELECT count(*)::int FROM papers WHERE first_listed BETWEEN $1::date AND $2::date) AS total,
+            (SELECT min(first_listed) FROM papers) AS first,
+            (SELECT max(first_listed) FROM papers) AS last,
+            (SELECT max(first_listed) FROM papers WHERE first_listed < $1::date) AS before,
+            (SELECT min(first_listed) FROM papers WHERE first_listed > $2::date) AS after`,
+    [range.start, range.end],
+  );
+  return row;
+}
+
+/** An author's papers, newest first, matched on the normalised key (papers/authors.ts). */
+export async function listPapersByAuthorKey(db: Queryable, key: string, slice: Slice): Promise<PaperSummary[]> {
+  const rows = await db.query<SummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM papers WHERE author_keys @> ARRAY[$1::text]
+     ORDER BY ${ORDER_BY.newest} LIMIT $2 OFFSET $3`,
+    [key, slice.limit, slice.offset],
+  );
+  return rows.map(toSummary);
+}
+
+export async function countPapersByAuthorKey(db: Queryable, key: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM papers WHERE author_keys @> ARRAY[$1::text]',
+    [key],
+  );
+  return row.n;
+}
+
+/** The author list of the author's newest paper, to show the name as that paper writes it. */
+export async function newestAuthorList(db: Queryable, key: string): Promise<string[] | null> {
+  const rows = await db.query<{ authors: string[] }>(
+    `SELECT authors FROM papers WHERE author_keys @> ARRAY[$1::text] ORDER BY ${ORDER_BY.newest} LIMIT 1`,
+    [key],
+  );
+  return rows[0]?.authors ?? null;
+}
+
+/** Escapes LIKE's wildcards so that user text matches literally (the default escape is a backslash). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Papers whose title contains the text, case-insensitively, newest first. A stopgap until full-text
+ * search: it scans the table. Callers ask for one row more than they show to learn whether a next page exists.
+ */
+export async function searchTitles(db: Queryable, text: string, slice: Slice): Promise<PaperSummary[]> {
+  const rows = await db.query<SummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM papers WHERE title ILIKE $1
+     ORDER BY ${ORDER_BY.newest} LIMIT $2 OFFSET $3`,
+    [`%${escapeLike(text)}%`, slice.limit, slice.offset],
+  );
+  return rows.map(toSummary);
+}

@@ -1,0 +1,136 @@
+// All SQL about votes, the counts they keep on papers, and the stored trending score.
+import type { Queryable } from '../db/client.ts';
+
+/** What the trending formula reads from a paper row. */
+export interface PaperCounts {
+  id: string;
+  upvotes: number;
+  num_comments: number;
+  first_listed: string;
+  trending_score: number;
+}
+
+const COUNT_COLUMNS = 'id, upvotes, num_comments, first_listed, trending_score';
+
+/** A PostgreSQL error (node-postgres and PGlite both carry `code` and `constraint`). */
+function pgError(err: unknown): { code?: string; constraint?: string } {
+  return typeof err === 'object' && err !== null ? (err as { code?: string; constraint?: string }) : {};
+}
+
+/** Which foreign key a failed vote insert broke: 'paper', 'user', or null for any other error. */
+export function brokenVoteReference(err: unknown): 'paper' | 'user' | null {
+  const e = pgError(err);
+  if (e.code !== '23503') return null;
+  if (e.constraint === 'votes_paper_id_fkey') return 'paper';
+  if (e.constraint === 'votes_user_id_fkey') return 'user';
+  return null;
+}
+
+export async function getPaperCounts(db: Queryable, paperId: string): Promise<PaperCounts | null> {
+  const rows = await db.query<PaperCounts>(`SELECT ${COUNT_COLUMNS} FROM papers WHERE id = $1`, [paperId]);
+  return rows[0] ?? null;
+}
+
+/** Inserts the vote; false when the user had already voted for the paper (nothing written). */
+export async function insertVote(tx: Queryable, userId: number, paperId: string): Promise<boolean> {
+  const rows = await tx.query(
+    `INSERT INTO votes (user_id, paper_id) VALUES ($1, $2) ON CONFLICT (user_id, paper_id) DO NOTHING RETURNING 1 AS ok`,
+    [userId, paperId],
+  );
+  return rows.length === 1;
+}
+
+/** Deletes the vote; false when there was none. */
+export async function deleteVote(tx: Queryable, userId: number, paperId: string): Promise<boolean> {
+  const rows = await tx.query('DELETE FROM votes WHERE user_id = $1 AND paper_id = $2 RETURNING 1 AS ok', [userId, paperId]);
+  return rows.length === 1;
+}
+
+/**
+ * Adds delta to papers.upvotes and returns the new counts. The row stays locked until the transaction
+ * ends, so counts read here are the ones the score must be computed from.
+ */
+export async function addUpvotes(tx: Queryable, paperId: string, delta: 1 | -1): Promise<PaperCounts> {
+  const rows = await tx.query<PaperCounts>(
+    `UPDATE papers SET upvotes = upvotes + $2 WHERE id = $1 RETURNING ${COUNT_COLUMNS}`,
+    [paperId, delta],
+  );
+  if (!rows[0]) throw new Error(`paper ${paperId} vanished while its vote was being counted`);
+  return rows[0];
+}
+
+export async function setTrendingScore(tx: Queryable, paperId: string, score: number): Promise<void> {
+  await tx.query('UPDATE papers SET trending_score = $2 WHERE id = $1', [paperId, score]);
+}
+
+export async function hasVoted(db: Queryable, userId: number, paperId: string): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM votes WHERE user_id = $1 AND paper_id = $2', [userId, paperId]);
+  return rows.length === 1;
+}
+
+export async function countVotes(db: Queryable, paperId: string): Promise<number> {
+  const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM votes WHERE paper_id = $1', [paperId]);
+  return rows[0].n;
+}
+
+export async function countPapersForRecompute(db: Queryable): Promise<number> {
+  const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM papers');
+  return rows[0].n;
+}
+
+/**
+ * The next batch of papers after `afterId` in id order, locked until the transaction ends: a vote on
+ * one of them waits (its insert needs a key-share lock on the paper), so the counts cannot move under
+ * the recompute.
+ */
+export async function lockPaperBatch(tx: Queryable, afterId: string | null, limit: number): Promise<PaperCounts[]> {
+  return tx.query<PaperCounts>(
+    `SELECT ${COUNT_COLUMNS} FROM papers WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2 FOR UPDATE`,
+    [afterId, limit],
+  );
+}
+
+/** Votes per paper among `paperIds` (papers without votes are absent). Run after lockPaperBatch. */
+export async function voteCountsFor(tx: Queryable, paperIds: string[]): Promise<Map<string, number>> {
+  const rows = await tx.query<{ paper_id: string; n: number }>(
+    'SELECT paper_id, count(*)::int AS n FROM votes WHERE paper_id = ANY($1::text[]) GROUP BY paper_id',
+    [paperIds],
+  );
+  return new Map(rows.map((r) => [r.paper_id, r.n]));
+}
+
+/** Writes upvotes and scores for a batch (one jsonb parameter); returns how many rows changed. */
+export async function writeScores(tx: Queryable, rows: { id: string; upvotes: number; score: number }[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  // A JSON number converts to float8 through its decimal text, and JSON.stringify writes the shortest
+  // text that reads back as the same double: the stored value is bit-for-bit the computed one.
+  const changed = await tx.query(
+    `UPDATE papers p SET upvotes = r.upvotes, trending_score = r.score
+     FROM jsonb_to_recordset($1::jsonb) AS r(id text, upvotes integer, score double precision)
+     WHERE p.id = r.id AND (p.upvotes <> r.upvotes OR p.trending_score <> r.score)
+     RETURNING 1 AS ok`,
+    [JSON.stringify(rows)],
+  );
+  return changed.length;
+}
+
+/** The id of the user with this username, or null. */
+export async function findUserId(db: Queryable, username: string): Promise<number | null> {
+  const rows = await db.query<{ id: number }>('SELECT id FROM users WHERE username = $1', [username]);
+  return rows[0]?.id ?? null;
+}
+
+/**
+ * The id of the user with this username, creating a plain user when there is none (admin tools until
+ * accounts exist). The username must already be valid (users_username_format).
+ */
+export async function ensureUser(db: Queryable, username: string): Promise<{ id: number; created: boolean }> {
+  const inserted = await db.query<{ id: number }>(
+    'INSERT INTO users (username) VALUES ($1) ON CONFLICT (username) DO NOTHING RETURNING id',
+    [username],
+  );
+  if (inserted[0]) return { id: inserted[0].id, created: true };
+  const id = await findUserId(db, username);
+  if (id === null) throw new Error(`user ${username} could be neither created nor found`);
+  return { id, created: false };
+}
