@@ -12,6 +12,8 @@ import { registerIngest } from './ingest.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerServe } from './serve.ts';
 import { registerStats } from './stats.ts';
+import { registerTrending } from './trending.ts';
+import { registerVote } from './vote.ts';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -79,6 +81,8 @@ Examples:
   registerImport(program, deps);
   registerIngest(program, deps);
   registerStats(program, deps);
+  registerVote(program, deps);
+  registerTrending(program, deps);
   registerConfig(program);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();

@@ -79,15 +79,16 @@ export async function countPapersForRecompute(db: Queryable): Promise<number> {
 }
 
 /**
- * The next batch of papers after `afterId` in id order, locked until the transaction ends: a vote on
- * one of them waits (its insert needs a key-share lock on the paper), so the counts cannot move under
- * the recompute.
+ * The next batch of papers after `afterId` in id order, locked until the transaction ends. A vote on one
+ * of them may insert its row meanwhile, but its `upvotes ± 1` waits for this lock and then applies on top
+ * of what the recompute wrote, so no vote is lost or counted twice. (FOR NO KEY UPDATE rather than FOR
+ * UPDATE: the vote's foreign-key check only needs a key-share lock, which this does not block.)
  */
 export async function lockPaperBatch(tx: Queryable, afterId: string | null, limit: number): Promise<PaperCounts[]> {
-  return tx.query<PaperCounts>(
-    `SELECT ${COUNT_COLUMNS} FROM papers WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2 FOR UPDATE`,
-    [afterId, limit],
-  );
+  // Two statements rather than "$1 IS NULL OR id > $1", which would keep the planner off the primary key.
+  return afterId === null
+    ? tx.query<PaperCounts>(`SELECT ${COUNT_COLUMNS} FROM papers ORDER BY id LIMIT $1 FOR NO KEY UPDATE`, [limit])
+    : tx.query<PaperCounts>(`SELECT ${COUNT_COLUMNS} FROM papers WHERE id > $1 ORDER BY id LIMIT $2 FOR NO KEY UPDATE`, [afterId, limit]);
 }
 
 /** Votes per paper among `paperIds` (papers without votes are absent). Run after lockPaperBatch. */

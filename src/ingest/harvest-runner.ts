@@ -9,6 +9,7 @@ export const arxivHarvestRunner: HarvestRunner = {
   async harvestRecent(ctx, { categories, days, now, signal }) {
     const client = createArxivClient(ctx.config, ctx.log, signal);
     const s = await harvestRecent(ctx, client, { categories, days, now });
+    if (s.inserted + s.updated > 0) ctx.events.emit('papers-changed', {});
     return `read ${s.read}, inserted ${s.inserted}, updated ${s.updated}, unchanged ${s.unchanged}, rejected ${s.rejected}`;
   },
   isUnreachable: (err) => err instanceof ArxivUnreachableError,

@@ -1,5 +1,6 @@
 // All SQL about papers. Rows are mapped to domain objects here and nowhere else.
 import type { Queryable } from '../db/client.ts';
+import { initialTrendingSql } from '../feed/ranking.ts';
 import {
   authorKeysOf,
   mergePaper,
@@ -147,10 +148,10 @@ export async function writePapers(tx: Queryable, records: PaperRecord[]): Promis
     await tx.query(
       `INSERT INTO papers (id, version, title, abstract, authors, author_keys, categories, primary_category,
          comment, journal_ref, doi, license, published_at, updated_at, first_listed, versions, github_repo,
-         project_page, organization, source)
+         project_page, organization, source, trending_score)
        SELECT r.id, r.version, r.title, r.abstract, r.authors, r.author_keys, r.categories, r.categories[1],
          r.comment, r.journal_ref, r.doi, r.license, r.published_at, r.updated_at, r.first_listed, r.versions,
-         r.github_repo, r.project_page, r.organization, r.source
+         r.github_repo, r.project_page, r.organization, r.source, ${initialTrendingSql('r.first_listed')}
        FROM ${RECORDSET}`,
       [JSON.stringify(inserts)],
     );

@@ -200,7 +200,7 @@ describe('paperpulse import: the recorded real formats', { skip: skipWithoutShar
 
 describe('paperpulse command line', () => {
   test('every subcommand has --help', async () => {
-    for (const cmd of [[], ['serve'], ['migrate'], ['import'], ['ingest', 'arxiv'], ['stats'], ['config']]) {
+    for (const cmd of [[], ['serve'], ['migrate'], ['import'], ['ingest', 'arxiv'], ['stats'], ['config'], ['vote'], ['trending', 'recompute']]) {
       const res = await runCli([...cmd, '--help']);
       assert.equal(res.code, 0, `${cmd.join(' ')} --help: ${res.stderr}`);
       assert.match(res.stdout, /Usage: paperpulse/);
