@@ -71,6 +71,25 @@ export interface Slice {
   offset: number;
 }
 
+/**
+ * One page of cards: `idsSql` picks the page (ids only, ordered, limited), then the card columns are read
+ * for those rows alone. Reading `left(abstract, ...)` in the same step as the sort would decompress the
+ * abstract of every candidate row (a month has thousands) before the sort keeps fifty.
+ */
+async function summaries(db: Queryable, idsSql: string, order: FeedSort, params: unknown[]): Promise<PaperSummary[]> {
+  const rows = await db.query<SummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM (${idsSql}) AS page JOIN papers USING (id) ORDER BY ${ORDER_BY[order]}`,
+    params,
+  );
+  return rows.map(toSummary);
+}
+
+// An author's papers are found through the GIN index on author_keys, then sorted: an author has at most
+// a few thousand papers. MATERIALIZED keeps the planner from walking the whole first_listed index instead
+// and filtering every paper, which it prefers when its statistics are stale (after a bulk import).
+const BY_AUTHOR = `WITH mine AS MATERIALIZED (
+  SELECT id, first_listed, published_at FROM papers WHERE author_keys @> ARRAY[$1::text])`;
+
 /** The first and last listing days in the database (both null when it holds no paper). */
 export async function listingBounds(db: Queryable): Promise<{ first: string | null; last: string | null }> {
   const [row] = await db.query<{ first: string | null; last: string | null }>(
@@ -86,13 +105,13 @@ export async function listPapersBetween(
   sort: FeedSort,
   slice: Slice,
 ): Promise<PaperSummary[]> {
-  const rows = await db.query<SummaryRow>(
-    `SELECT ${SUMMARY_COLUMNS} FROM papers
-     WHERE first_listed BETWEEN $1::date AND $2::date
+  return summaries(
+    db,
+    `SELECT id FROM papers WHERE first_listed BETWEEN $1::date AND $2::date
      ORDER BY ${ORDER_BY[sort]} LIMIT $3 OFFSET $4`,
+    sort,
     [range.start, range.end, slice.limit, slice.offset],
   );
-  return rows.map(toSummary);
 }
 
 export interface RangeOverview {
@@ -121,12 +140,12 @@ export async function rangeOverview(db: Queryable, range: { start: string; end: 
 
 /** An author's papers, newest first, matched on the normalised key (papers/authors.ts). */
 export async function listPapersByAuthorKey(db: Queryable, key: string, slice: Slice): Promise<PaperSummary[]> {
-  const rows = await db.query<SummaryRow>(
-    `SELECT ${SUMMARY_COLUMNS} FROM papers WHERE author_keys @> ARRAY[$1::text]
-     ORDER BY ${ORDER_BY.newest} LIMIT $2 OFFSET $3`,
+  return summaries(
+    db,
+    `${BY_AUTHOR} SELECT id FROM mine ORDER BY ${ORDER_BY.newest} LIMIT $2 OFFSET $3`,
+    'newest',
     [key, slice.limit, slice.offset],
   );
-  return rows.map(toSummary);
 }
 
 export async function countPapersByAuthorKey(db: Queryable, key: string): Promise<number> {
@@ -140,7 +159,8 @@ export async function countPapersByAuthorKey(db: Queryable, key: string): Promis
 /** The author list of the author's newest paper, to show the name as that paper writes it. */
 export async function newestAuthorList(db: Queryable, key: string): Promise<string[] | null> {
   const rows = await db.query<{ authors: string[] }>(
-    `SELECT authors FROM papers WHERE author_keys @> ARRAY[$1::text] ORDER BY ${ORDER_BY.newest} LIMIT 1`,
+    `SELECT authors FROM papers
+     WHERE id = (${BY_AUTHOR} SELECT id FROM mine ORDER BY ${ORDER_BY.newest} LIMIT 1)`,
     [key],
   );
   return rows[0]?.authors ?? null;
@@ -156,10 +176,10 @@ export function escapeLike(text: string): string {
  * search: it scans the table. Callers ask for one row more than they show to learn whether a next page exists.
  */
 export async function searchTitles(db: Queryable, text: string, slice: Slice): Promise<PaperSummary[]> {
-  const rows = await db.query<SummaryRow>(
-    `SELECT ${SUMMARY_COLUMNS} FROM papers WHERE title ILIKE $1
-     ORDER BY ${ORDER_BY.newest} LIMIT $2 OFFSET $3`,
+  return summaries(
+    db,
+    `SELECT id FROM papers WHERE title ILIKE $1 ORDER BY ${ORDER_BY.newest} LIMIT $2 OFFSET $3`,
+    'newest',
     [`%${escapeLike(text)}%`, slice.limit, slice.offset],
   );
-  return rows.map(toSummary);
 }

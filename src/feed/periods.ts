@@ -21,9 +21,10 @@ const MONTH_NAMES = [
   'January', 'February', 'March', 'April', 'May', 'June',
   'July', 'August', 'September', 'October', 'November', 'December',
 ];
-/** Years a URL may name. Four digits keep YYYY-MM-DD keys well formed; arXiv starts in 1991. */
-const MIN_YEAR = 1000;
-const MAX_YEAR = 9999;
+/** Years a URL may name: well around arXiv's (it starts in 1991), and far from year 10000, which would
+ * break YYYY-MM-DD keys (the last week of 9999 ends in 10000). */
+const MIN_YEAR = 1900;
+const MAX_YEAR = 2999;
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
@@ -99,11 +100,6 @@ export function periodContaining(kind: PeriodKind, day: string): Period {
     return weekPeriod(year, week);
   }
   return monthPeriod(Number(day.slice(0, 4)), Number(day.slice(5, 7)));
-}
-
-/** The period just before (-1) or after (+1), whether or not it has papers. */
-export function adjacentPeriod(period: Period, direction: -1 | 1): Period {
-  return periodContaining(period.kind, addDays(direction < 0 ? period.start : period.end, direction));
 }
 
 const shown = (s: string) => `“${s.length > 40 ? `${s.slice(0, 40)}…` : s}”`;

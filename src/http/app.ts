@@ -3,6 +3,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Context } from '../context.ts';
 import { countPapers } from '../papers/papers.repository.ts';
+import { registerWebRoutes } from './web/routes.ts';
 
 export interface AppOptions {
   /** Log each request (serve: yes; tests: no). */
@@ -39,6 +40,8 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
       }
     },
   );
+
+  await registerWebRoutes(app, ctx);
 
   return app;
 }

@@ -85,6 +85,9 @@ export const HOSTILE_ID = '2507.00305';
 /** The one paper whose title has this word (for search). */
 export const SEARCH_WORD = 'Zephyrine';
 export const SEARCH_ID = '2507.00204';
+/** One older paper, weeks before the three days, so week and month pages have a previous period. */
+export const OLDER_ID = '2506.00001';
+export const OLDER_DAY = '2025-06-20';
 
 const TOPICS = [
   'Sparse Attention', 'Retrieval Augmentation', 'Diffusion Policies', 'Graph Transformers', 'Speech Tokenizers',
@@ -112,6 +115,16 @@ export function seedRecords(): PaperRecord[] {
       );
     }
   });
+  out.push(
+    record({
+      id: OLDER_ID,
+      title: 'An Older Survey of Token Embeddings',
+      abstract: 'A survey from the previous month.',
+      authors: ['Grace Hopper'],
+      categories: ['cs.CL'],
+      firstListed: OLDER_DAY,
+    }),
+  );
   return out;
 }
 
@@ -142,7 +155,6 @@ export async function startSite(): Promise<Site> {
   );
   const ctx = await createContext(config, { db, clock: () => NOW });
   const app = await buildApp(ctx);
-  if (process.env.BROWSER_STUB) await (await import(process.env.BROWSER_STUB)).register(app, ctx); // DEV-STUB
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return {

@@ -1,0 +1,299 @@
+// The server-rendered pages: the daily, weekly and monthly feeds, trending, paper pages, author pages
+// and the title search, plus their stylesheet and the client script. Pages are HTML that works without
+// JavaScript. Rendered pages are cached in process (page-cache.ts) and carry an ETag, so a browser
+// that revalidates gets a 304.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Context } from '../../context.ts';
+import {
+  authorFeed,
+  latestDay,
+  latestFeed,
+  paperById,
+  periodFeed,
+  titleSearch,
+  trendingFeed,
+  type FeedSort,
+  type Paging,
+} from '../../feed/feed.service.ts';
+import { parsePeriod, periodContaining, type PeriodKind } from '../../feed/periods.ts';
+import { parseArxivId } from '../../papers/arxiv-id.ts';
+import { cleanText } from '../../papers/paper.ts';
+import { registerClientAsset } from './client-bundle.ts';
+import { registerAssetRoutes } from './assets.routes.ts';
+import { html, type SafeHtml } from './html.ts';
+import { etagMatches, finishPage, PageCache, type CachedPage, type RenderResult } from './page-cache.ts';
+import { withQuery } from './views/components.ts';
+import { errorPage } from './views/errors.ts';
+import { authorPage, emptySitePage, periodPage, periodPath, searchPage, trendingPage } from './views/feeds.ts';
+import { page, type Section, type Theme } from './views/layout.ts';
+import { paperNotFoundPage, paperPage } from './views/paper.ts';
+
+export interface WebOptions {
+  /** Rendered pages kept in memory (least recently used go first). */
+  cacheEntries?: number;
+  /** How long a rendered page is served, in ms; bounds staleness when another process changes the data. */
+  cacheTtlMs?: number;
+}
+
+/** The cookie the client script sets when the theme is toggled (src/http/assets/app.ts). */
+const THEME_COOKIE_RE = /(?:^|;\s*)paperpulse-theme=(light|dark)(?:;|$)/;
+const MAX_SEARCH_LENGTH = 300;
+
+type Render = (theme: Theme | null) => RenderResult | Promise<RenderResult>;
+
+interface ViewLike {
+  title: string;
+  body: SafeHtml;
+  description?: string;
+}
+
+function htmlView(status: number, view: ViewLike, extra: { section?: Section; query?: string; noindex?: boolean } = {}): Render {
+  return (theme) => ({
+    status,
+    body: page({ title: view.title, description: view.description, body: view.body, theme, ...extra }),
+  });
+}
+
+function themeOf(req: FastifyRequest): Theme | null {
+  const cookie = req.headers.cookie;
+  if (!cookie) return null;
+  return (THEME_COOKIE_RE.exec(cookie)?.[1] as Theme | undefined) ?? null;
+}
+
+function send(req: FastifyRequest, reply: FastifyReply, page: CachedPage): FastifyReply {
+  reply
+    .code(page.status)
+    .header('Content-Type', 'text/html; charset=utf-8')
+    .header('Cache-Control', 'no-cache')
+    .header('ETag', page.etag)
+    .header('Vary', 'Cookie')
+    .header('X-Content-Type-Options', 'nosniff');
+  if (page.status === 200 && etagMatches(req.headers['if-none-match'], page.etag)) return reply.code(304).send();
+  return reply.send(page.body);
+}
+
+async function sendUncached(req: FastifyRequest, reply: FastifyReply, render: Render): Promise<FastifyReply> {
+  const result = await render(themeOf(req));
+  return send(req, reply, finishPage(result));
+}
+
+function badRequest(message: string, extra: SafeHtml | '' = ''): Render {
+  return htmlView(400, errorPage(400, message, extra), { noindex: true });
+}
+
+/** A 400 for a page number past the end of a list, linking to its last page. */
+function pageOutOfRange(p: Paging, lastPageHref: string): Render {
+  return badRequest(
+    `There is no page ${p.page} here: this list has ${p.pages === 1 ? 'one page' : `${p.pages} pages`}.`,
+    html`<p><a href="${lastPageHref}">Go to the last page</a></p>`,
+  );
+}
+
+function validationMessage(err: FastifyError): string {
+  const first = err.validation?.[0];
+  const field = first?.instancePath?.replace(/^\//, '') ?? '';
+  if (field === 'sort') return 'Papers can be sorted by “trending” or “newest” (?sort=trending or ?sort=newest).';
+  if (field === 'p') return 'The page number (?p=) must be a whole number, 1 or more.';
+  if (field === 'q') return `The search text is too long: at most ${MAX_SEARCH_LENGTH} characters.`;
+  if (field === 'date') return 'The date must be written as YYYY-MM-DD, e.g. 2025-07-02.';
+  return `This request is not valid: ${err.message}.`;
+}
+
+const sortProp = { type: 'string', enum: ['trending', 'newest'] } as const;
+const pageProp = { type: 'integer', minimum: 1, maximum: 1_000_000 } as const;
+const listQuery = { type: 'object', properties: { sort: sortProp, p: pageProp } } as const;
+const pageOnlyQuery = { type: 'object', properties: { p: pageProp } } as const;
+const feedQuery = {
+  type: 'object',
+  properties: { sort: sortProp, p: pageProp, q: { type: 'string', maxLength: MAX_SEARCH_LENGTH } },
+} as const;
+const htmlResponse = { 200: { description: 'An HTML page', type: 'string' } } as const;
+
+interface ListQuery {
+  sort?: FeedSort;
+  p?: number;
+}
+
+export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts: WebOptions = {}): Promise<void> {
+  const cache = new PageCache({ maxEntries: opts.cacheEntries ?? 500, ttlMs: opts.cacheTtlMs ?? 30_000 });
+  const onPapersChanged = () => cache.clear();
+  ctx.events.on('papers-changed', onPapersChanged);
+  app.addHook('onClose', async () => {
+    ctx.events.off('papers-changed', onPapersChanged);
+  });
+
+  /** Serves the page cached under key (per theme), rendering it on a miss. */
+  const cached = async (req: FastifyRequest, reply: FastifyReply, key: string, render: Render) => {
+    const theme = themeOf(req);
+    return send(req, reply, await cache.get(`${theme ?? '-'} ${key}`, async () => render(theme)));
+  };
+
+  const errorHandler = (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    let render: Render;
+    if (err.validation) render = badRequest(validationMessage(err));
+    else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      render = htmlView(err.statusCode, errorPage(err.statusCode, err.message), { noindex: true });
+    } else {
+      req.log.error({ err, url: req.url }, 'page failed');
+      render = htmlView(500, errorPage(500, 'The server could not build this page. The error is logged; please try again in a moment.'), { noindex: true });
+    }
+    return sendUncached(req, reply, render);
+  };
+
+  const notFound = (req: FastifyRequest, reply: FastifyReply) =>
+    sendUncached(req, reply, htmlView(404, errorPage(404, `There is no page at ${decodeURIComponentSafe(req.url.split('?')[0])}.`), { noindex: true }));
+
+  // -- The latest day (and the search, until search has its own page) ----------------------------------
+  const latestOrSearch = async (req: FastifyRequest<{ Querystring: ListQuery & { q?: string } }>, reply: FastifyReply) => {
+    const { sort = 'trending', p = 1 } = req.query;
+    // Control characters (a NUL would be refused by PostgreSQL) and runs of spaces go, as in stored titles.
+    const q = req.query.q ? cleanText(req.query.q) : '';
+    if (q) {
+      return cached(req, reply, `search ${p} ${q}`, async (theme) => {
+        const result = await titleSearch(ctx.db, q, p);
+        return htmlView(200, searchPage(result, ctx.clock()), { query: q, noindex: true })(theme);
+      });
+    }
+    return cached(req, reply, `latest ${sort} ${p}`, async (theme) => {
+      const feed = await latestFeed(ctx.db, sort, p);
+      if (!feed) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme);
+      if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers', { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme);
+      return htmlView(200, periodPage(feed, ctx.clock(), '/papers', true), { section: 'daily' })(theme);
+    });
+  };
+
+  const periodRoute = (kind: PeriodKind) =>
+    async (req: FastifyRequest<{ Params: { key: string }; Querystring: ListQuery }>, reply: FastifyReply) => {
+      const parsed = parsePeriod(kind, req.params.key);
+      if (!parsed.ok) return sendUncached(req, reply, badRequest(parsed.error));
+      const period = parsed.value;
+      const { sort = 'trending', p = 1 } = req.query;
+      const path = periodPath(period);
+      return cached(req, reply, `${kind} ${period.key} ${sort} ${p}`, async (theme) => {
+        const feed = await periodFeed(ctx.db, period, sort, p);
+        if (feed.first === null) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme);
+        if (feed.outOfRange) return pageOutOfRange(feed, withQuery(path, { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme);
+        return htmlView(200, periodPage(feed, ctx.clock(), path), { section: 'daily', noindex: feed.total === 0 })(theme);
+      });
+    };
+
+  const paperRoute = async (req: FastifyRequest, reply: FastifyReply, given: string) => {
+    const parsed = parseArxivId(given);
+    if (!parsed) {
+      return sendUncached(
+        req,
+        reply,
+        htmlView(404, errorPage(404, `“${given.slice(0, 80)}” is not an arXiv identifier. Identifiers look like 2501.00001 or hep-th/9901001.`), { noindex: true }),
+      );
+    }
+    // One address per paper: versions, "arXiv:" prefixes and subject classes redirect to the bare id.
+    if (parsed.id !== given) return reply.redirect(`/papers/${parsed.id}`, 301);
+    return cached(req, reply, `paper ${parsed.id}`, async (theme) => {
+      const paper = await paperById(ctx.db, parsed.id);
+      if (!paper) return htmlView(404, paperNotFoundPage(parsed.id), { noindex: true })(theme);
+      return htmlView(200, paperPage(paper, ctx.clock()))(theme);
+    });
+  };
+
+  /** Redirects /papers/week and /papers/month to the latest one that has papers. */
+  const latestPeriodRedirect = (kind: PeriodKind) => async (_req: FastifyRequest, reply: FastifyReply) => {
+    const day = await latestDay(ctx.db);
+    return reply.redirect(day ? periodPath(periodContaining(kind, day)) : '/papers', 302);
+  };
+
+  await registerAssetRoutes(app);
+  await registerClientAsset(app);
+
+  await app.register(async (root) => {
+    root.setErrorHandler(errorHandler);
+    root.get('/', { schema: { hide: true, querystring: feedQuery, response: htmlResponse } }, latestOrSearch);
+  });
+
+  await app.register(
+    async (papers) => {
+      papers.setErrorHandler(errorHandler);
+      papers.setNotFoundHandler(notFound);
+      papers.get('/', { schema: { summary: 'The latest day of papers, or a title search with ?q=', hide: true, querystring: feedQuery, response: htmlResponse } }, latestOrSearch);
+      papers.get(
+        '/date',
+        { schema: { hide: true, querystring: { type: 'object', properties: { date: { type: 'string', maxLength: 64 }, sort: sortProp } } } },
+        async (req: FastifyRequest<{ Querystring: { date?: string; sort?: FeedSort } }>, reply) => {
+          const date = req.query.date?.trim();
+          if (!date) return reply.redirect('/papers', 302);
+          const parsed = parsePeriod('day', date);
+          if (!parsed.ok) return sendUncached(req, reply, badRequest(parsed.error));
+          return reply.redirect(withQuery(periodPath(parsed.value), { sort: req.query.sort === 'newest' ? 'newest' : undefined }), 302);
+        },
+      );
+      const redirectSchema = { hide: true, querystring: { type: 'object', properties: {} } };
+      papers.get('/week', { schema: redirectSchema }, latestPeriodRedirect('week'));
+      papers.get('/month', { schema: redirectSchema }, latestPeriodRedirect('month'));
+      const periodSchema = { hide: true, params: { type: 'object', properties: { key: { type: 'string' } } }, querystring: listQuery, response: htmlResponse };
+      papers.get('/date/:key', { schema: periodSchema }, periodRoute('day'));
+      papers.get('/week/:key', { schema: periodSchema }, periodRoute('week'));
+      papers.get('/month/:key', { schema: periodSchema }, periodRoute('month'));
+      papers.get(
+        '/trending',
+        { schema: { hide: true, querystring: pageOnlyQuery, response: htmlResponse } },
+        async (req: FastifyRequest<{ Querystring: { p?: number } }>, reply) => {
+          const p = req.query.p ?? 1;
+          return cached(req, reply, `trending ${p}`, async (theme) => {
+            const feed = await trendingFeed(ctx.db, p);
+            if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers/trending', { p: feed.pages }))(theme);
+            return htmlView(200, trendingPage(feed, ctx.clock()), { section: 'trending' })(theme);
+          });
+        },
+      );
+      papers.get(
+        '/:id',
+        { schema: { hide: true, params: { type: 'object', properties: { id: { type: 'string' } } }, response: htmlResponse } },
+        (req: FastifyRequest<{ Params: { id: string } }>, reply) => paperRoute(req, reply, req.params.id),
+      );
+      // Old-style ids have a slash: /papers/hep-th/9901001.
+      papers.get(
+        '/:archive/:num',
+        {
+          schema: {
+            hide: true,
+            params: { type: 'object', properties: { archive: { type: 'string' }, num: { type: 'string' } } },
+            response: htmlResponse,
+          },
+        },
+        (req: FastifyRequest<{ Params: { archive: string; num: string } }>, reply) =>
+          paperRoute(req, reply, `${req.params.archive}/${req.params.num}`),
+      );
+    },
+    { prefix: '/papers' },
+  );
+
+  await app.register(
+    async (authors) => {
+      authors.setErrorHandler(errorHandler);
+      authors.setNotFoundHandler(notFound);
+      authors.get(
+        '/:name',
+        { schema: { hide: true, params: { type: 'object', properties: { name: { type: 'string', maxLength: 500 } } }, querystring: pageOnlyQuery, response: htmlResponse } },
+        async (req: FastifyRequest<{ Params: { name: string }; Querystring: { p?: number } }>, reply) => {
+          const p = req.query.p ?? 1;
+          const name = req.params.name;
+          const path = `/authors/${encodeURIComponent(name)}`;
+          return cached(req, reply, `author ${p} ${name}`, async (theme) => {
+            const feed = await authorFeed(ctx.db, name, p);
+            if (feed.total === 0) return htmlView(404, authorPage(feed, ctx.clock(), path), { noindex: true })(theme);
+            if (feed.outOfRange) return pageOutOfRange(feed, withQuery(path, { p: feed.pages }))(theme);
+            return htmlView(200, authorPage(feed, ctx.clock(), path))(theme);
+          });
+        },
+      );
+    },
+    { prefix: '/authors' },
+  );
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

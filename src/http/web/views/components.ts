@@ -1,0 +1,71 @@
+// Pieces several pages use: the paper card and its list, paging links, the empty-database notice.
+import type { PaperSummary } from '../../../feed/feed.repository.ts';
+import { isNewListing } from '../../../feed/periods.ts';
+import { absUrl, pdfUrl } from '../../../papers/arxiv-id.ts';
+import { excerpt, plural, shortDate } from '../format.ts';
+import { html, safeUrl, type SafeHtml } from '../html.ts';
+
+export const paperPath = (id: string) => `/papers/${id}`;
+export const authorPath = (name: string) => `/authors/${encodeURIComponent(name)}`;
+
+/** path with the given query parameters; undefined ones are left out. */
+export function withQuery(path: string, params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export function upvotes(n: number): SafeHtml {
+  return html`<span class="upvotes" aria-label="${plural(n, 'upvote')}"><span aria-hidden="true">▲</span> <span class="upvote-count">${n}</span></span>`;
+}
+
+export const newBadge = html`<span class="badge badge-new">New</span>`;
+
+export function paperCard(p: PaperSummary, now: Date, level: 2 | 3 = 2): SafeHtml {
+  const h = `h${level}`;
+  const code = safeUrl(p.githubRepo);
+  return html`<li><article class="paper-card" data-paper-id="${p.id}">
+<${h} class="paper-title"><a href="${paperPath(p.id)}" dir="auto">${p.title}</a></${h}>
+<p class="paper-meta">${isNewListing(p.firstListed, now) ? html`${newBadge} ` : ''}<span class="category">${p.primaryCategory}</span> <span class="sep" aria-hidden="true">·</span> <time datetime="${p.firstListed}">${shortDate(p.firstListed)}</time> <span class="sep" aria-hidden="true">·</span> ${p.organization ? html`<bdi class="org">${p.organization}</bdi>` : plural(p.authorCount, 'author')}</p>
+<p class="paper-abstract" dir="auto">${excerpt(p.abstractStart)}</p>
+<div class="paper-actions">${upvotes(p.upvotes)}<ul class="paper-links">
+<li><a href="${absUrl(p.id)}">arXiv</a></li>
+<li><a href="${pdfUrl(p.id)}">PDF</a></li>
+${code ? html`<li><a href="${code}">Code</a></li>` : ''}
+</ul></div>
+</article></li>`;
+}
+
+export function paperList(papers: PaperSummary[], now: Date, level: 2 | 3 = 2): SafeHtml {
+  return html`<ol class="paper-list">
+${papers.map((p) => paperCard(p, now, level))}
+</ol>`;
+}
+
+/** Previous/next page links; nothing when everything fits on one page. */
+export function pagination(opts: {
+  page: number;
+  /** Known number of pages, or null when only `hasMore` is known (search). */
+  pages: number | null;
+  hasMore?: boolean;
+  href: (page: number) => string;
+}): SafeHtml | '' {
+  const { page, pages } = opts;
+  const hasNext = pages === null ? Boolean(opts.hasMore) : page < pages;
+  if (page <= 1 && !hasNext) return '';
+  return html`<nav class="pagination" aria-label="Pages">
+${page > 1 ? html`<a class="page-prev" href="${opts.href(page - 1)}"><span aria-hidden="true">← </span>Previous page</a>` : html`<span class="page-prev disabled">Previous page</span>`}
+<span class="page-of">${pages === null ? `Page ${page}` : `Page ${page} of ${pages}`}</span>
+${hasNext ? html`<a class="page-next" href="${opts.href(page + 1)}">Next page<span aria-hidden="true"> →</span></a>` : html`<span class="page-next disabled">Next page</span>`}
+</nav>`;
+}
+
+/** What to do on a site with no papers at all. */
+export const noPapersYet = html`<section class="empty-state" aria-labelledby="empty-title">
+<h2 id="empty-title">No papers yet</h2>
+<p>This paperpulse has no papers yet. A server that can reach arXiv harvests recent papers on its first start; you can also add papers from the command line:</p>
+<pre><code>paperpulse import FILE                 # a JSON lines, Kaggle, arXiv or Hugging Face file
+paperpulse ingest arxiv --help         # harvest from arXiv by id, query or date range</code></pre>
+<p>Then reload this page.</p>
+</section>`;

@@ -1,0 +1,150 @@
+// The list pages: a period (day, week, month, or the latest day), trending, an author, the search.
+import { TRENDING_DAYS, type AuthorFeed, type FeedSort, type PeriodFeed, type TitleSearch, type TrendingFeed } from '../../../feed/feed.service.ts';
+import { daysBetween, periodContaining, type Period, type PeriodKind } from '../../../feed/periods.ts';
+import { dayRange, longDate, periodLabel, periodShortLabel, plural } from '../format.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { noPapersYet, pagination, paperList, withQuery } from './components.ts';
+
+const KIND_NAMES: Record<PeriodKind, { title: string; unit: string; segment: string }> = {
+  day: { title: 'Daily Papers', unit: 'day', segment: 'date' },
+  week: { title: 'Weekly Papers', unit: 'week', segment: 'week' },
+  month: { title: 'Monthly Papers', unit: 'month', segment: 'month' },
+};
+
+export const periodPath = (p: Period) => `/papers/${KIND_NAMES[p.kind].segment}/${p.key}`;
+
+const sortParam = (sort: FeedSort) => (sort === 'trending' ? undefined : sort);
+
+export interface FeedView {
+  /** Title and heading text. */
+  title: string;
+  body: SafeHtml;
+}
+
+function periodNav(feed: PeriodFeed): SafeHtml {
+  const unit = KIND_NAMES[feed.period.kind].unit;
+  const sort = sortParam(feed.sort);
+  const link = (p: Period, rel: 'prev' | 'next') =>
+    html`<a rel="${rel}" href="${withQuery(periodPath(p), { sort })}">${rel === 'prev' ? html`<span aria-hidden="true">← </span>` : ''}<span class="visually-hidden">${rel === 'prev' ? 'Previous' : 'Next'} ${unit} with papers: </span>${periodShortLabel(p)}${rel === 'next' ? html`<span aria-hidden="true"> →</span>` : ''}</a>`;
+  return html`<nav class="period-nav" aria-label="Periods">
+${feed.prev ? link(feed.prev, 'prev') : html`<span class="period-edge disabled">No earlier papers</span>`}
+<form class="date-picker" method="get" action="/papers/date">
+<label for="date-input">Go to date</label>
+<input id="date-input" type="date" name="date" value="${feed.period.start}"${feed.first ? html` min="${feed.first}"` : ''}${feed.last ? html` max="${feed.last}"` : ''} required>
+${sort ? html`<input type="hidden" name="sort" value="${sort}">` : ''}
+<button type="submit">Go</button>
+</form>
+${feed.next ? link(feed.next, 'next') : html`<span class="period-edge disabled">No later papers</span>`}
+</nav>`;
+}
+
+function feedControls(feed: PeriodFeed, basePath: string): SafeHtml {
+  const sort = sortParam(feed.sort);
+  const kinds = (['day', 'week', 'month'] as PeriodKind[]).map((kind) => {
+    const p = periodContaining(kind, feed.period.start);
+    const label = kind === 'day' ? 'Day' : kind === 'week' ? 'Week' : 'Month';
+    const current = kind === feed.period.kind;
+    return html`<li><a href="${withQuery(periodPath(p), { sort })}"${current ? html` aria-current="true"` : ''}>${label}</a></li>`;
+  });
+  const sorts = (['trending', 'newest'] as FeedSort[]).map((s) => {
+    const current = s === feed.sort;
+    return html`<li><a href="${withQuery(basePath, { sort: sortParam(s) })}"${current ? html` aria-current="true"` : ''}>${s === 'trending' ? 'Trending' : 'Newest'}</a></li>`;
+  });
+  return html`<div class="feed-controls">
+<ul class="segmented" aria-label="Period length">${kinds}</ul>
+<ul class="segmented" aria-label="Sort order">${sorts}</ul>
+</div>`;
+}
+
+function emptyPeriod(feed: PeriodFeed): SafeHtml {
+  const { period } = feed;
+  const unit = KIND_NAMES[period.kind].unit;
+  const where = period.kind === 'day' ? `on ${longDate(period.start)}` : `in ${periodLabel(period)}`;
+  // The nearest period with papers: the closer of the two sides, counted in days from the period's edges.
+  const before = feed.dayBefore ? daysBetween(feed.dayBefore, period.start) : Infinity;
+  const after = feed.dayAfter ? daysBetween(period.end, feed.dayAfter) : Infinity;
+  const nearest = before <= after ? feed.prev : feed.next;
+  const sort = sortParam(feed.sort);
+  return html`<section class="empty-state" aria-labelledby="empty-title">
+<h2 id="empty-title">No papers ${where}</h2>
+${nearest
+  ? html`<p>The nearest ${unit} with papers is <a href="${withQuery(periodPath(nearest), { sort })}">${periodLabel(nearest)}</a>.${period.kind === 'day' ? ' arXiv lists no new papers on weekends and holidays.' : ''}</p>`
+  : ''}
+</section>`;
+}
+
+/** A day, week or month of papers; basePath is where sort and page links point (the latest day: /papers). */
+export function periodPage(feed: PeriodFeed, now: Date, basePath: string, latest = false): FeedView {
+  const names = KIND_NAMES[feed.period.kind];
+  const label = periodLabel(feed.period);
+  const sort = sortParam(feed.sort);
+  const summary = feed.total > 1 ? `${plural(feed.total, 'paper')}, ${feed.sort === 'trending' ? 'trending first' : 'newest first'}` : plural(feed.total, 'paper');
+  const body = html`<div class="page-head">
+<h1><span class="kicker">${latest ? `${names.title}, latest` : names.title}</span> ${label}</h1>
+<p class="page-summary">${summary}</p>
+</div>
+${feedControls(feed, basePath)}
+${periodNav(feed)}
+${feed.total === 0 ? emptyPeriod(feed) : paperList(feed.papers, now)}
+${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery(basePath, { sort, p: p === 1 ? undefined : p }) })}`;
+  return { title: `${names.title}: ${label}`, body };
+}
+
+export function emptySitePage(): FeedView {
+  return {
+    title: 'Daily Papers',
+    body: html`<div class="page-head"><h1>Daily Papers</h1></div>
+${noPapersYet}`,
+  };
+}
+
+export function trendingPage(feed: TrendingFeed, now: Date): FeedView {
+  const body =
+    feed.start && feed.end
+      ? html`<div class="page-head">
+<h1><span class="kicker">Trending</span> ${dayRange(feed.start, feed.end)}</h1>
+<p class="page-summary">${plural(feed.total, 'paper')} listed in the ${TRENDING_DAYS} days up to ${longDate(feed.end)}, highest trending score first.</p>
+</div>
+${paperList(feed.papers, now)}
+${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery('/papers/trending', { p: p === 1 ? undefined : p }) })}`
+      : html`<div class="page-head"><h1>Trending</h1></div>
+${noPapersYet}`;
+  return { title: 'Trending papers', body };
+}
+
+export function authorPage(feed: AuthorFeed, now: Date, path: string): FeedView {
+  const body =
+    feed.total > 0
+      ? html`<div class="page-head">
+<h1><span class="kicker">Author</span> <bdi>${feed.name}</bdi></h1>
+<p class="page-summary">${plural(feed.total, 'paper')} in this paperpulse, newest first.</p>
+</div>
+${paperList(feed.papers, now)}
+${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery(path, { p: p === 1 ? undefined : p }) })}`
+      : html`<div class="page-head">
+<h1><span class="kicker">Author</span> <bdi>${feed.name}</bdi></h1>
+</div>
+<section class="empty-state" aria-labelledby="empty-title">
+<h2 id="empty-title">No papers by this author here yet</h2>
+<p>No paper in this paperpulse lists <bdi>${feed.name}</bdi> as an author. Names match whatever their accents, case and punctuation, but not initials for first names.</p>
+<p><a href="${`https://arxiv.org/search/?searchtype=author&query=${encodeURIComponent(feed.name)}`}">Search arXiv for this author</a></p>
+</section>`;
+  return { title: feed.name || 'Author', body };
+}
+
+export function searchPage(result: TitleSearch, now: Date): FeedView {
+  const href = (p: number) => withQuery('/papers', { q: result.query, p: p === 1 ? undefined : p });
+  const found = result.papers.length > 0;
+  const body = html`<div class="page-head">
+<h1><span class="kicker">Search</span> <bdi>${result.query}</bdi></h1>
+${found ? html`<p class="page-summary">Papers whose title contains this text, newest first.</p>` : ''}
+</div>
+${found
+  ? paperList(result.papers, now)
+  : html`<section class="empty-state" aria-labelledby="empty-title">
+<h2 id="empty-title">${result.page > 1 ? 'No more results' : 'No titles match'}</h2>
+<p>This search looks for the text in paper titles, ignoring case. Try fewer or shorter words, or part of a title; or browse <a href="/papers">the latest papers</a>.</p>
+</section>`}
+${pagination({ page: result.page, pages: null, hasMore: result.hasMore, href })}`;
+  return { title: `Search: ${result.query}`, body };
+}
