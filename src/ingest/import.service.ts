@@ -181,6 +181,9 @@ export async function importFile(db: Db, file: string, opts: ImportOptions = {})
     onReject: opts.onReject,
     onProgress: (s) => opts.onProgress?.({ bytes: input.bytes(), totalBytes: input.totalBytes, summary: s }),
   });
+  // Fresh planner statistics after a bulk change: without them the first author or month query after
+  // an import can pick a sequential scan over a GIN index.
+  if (summary.inserted + summary.updated >= 1000) await db.exec('ANALYZE papers');
   return { format, ...summary };
 }
 

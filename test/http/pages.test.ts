@@ -153,7 +153,7 @@ forEachDatabase('web pages', (fx) => {
       assert.match(body, /<link rel="stylesheet" href="\/assets\/app\.[\w]+\.css">/);
       assert.ok(body.includes('<ol class="paper-list">'));
       assert.ok(body.includes('<h2 class="paper-title"><a href="/papers/2507.00302" dir="auto">Gamma Two</a></h2>'));
-      assert.ok(body.includes('<span class="upvotes" aria-label="12 upvotes">'));
+      assert.ok(body.includes('<span class="upvote-count">12</span><span class="visually-hidden"> upvotes</span>'));
       for (const landmark of ['<header class="site-header">', '<nav class="site-nav" aria-label="Main">', '<footer class="site-footer">']) {
         assert.ok(body.includes(landmark), landmark);
       }
@@ -336,7 +336,7 @@ forEachDatabase('web pages', (fx) => {
     ]) {
       assert.ok(body.includes(`href="${href}"`), href);
     }
-    assert.ok(body.includes('<span class="upvotes" aria-label="0 upvotes">'));
+    assert.ok(body.includes('<span class="upvote-count">0</span><span class="visually-hidden"> upvotes</span>'));
     assert.ok(body.includes('<pre id="bibtex" class="bibtex">@misc{witten1999strings,'));
     assert.match(body, /eprint\s+= \{hep-th\/9901001\}/);
     assert.ok(body.includes('<button type="button" class="js-only copy-button" data-copy-target="bibtex">Copy</button>'));
@@ -480,11 +480,11 @@ forEachDatabase('web pages', (fx) => {
 
   test('rendered pages are cached until papers change', async () => {
     const url = '/papers/2507.00303';
-    assert.ok((await get(url)).body.includes('aria-label="7 upvotes"'));
+    assert.ok((await get(url)).body.includes('<span class="upvote-count">7</span>'));
     await fx.db.query(`UPDATE papers SET upvotes = 8 WHERE id = '2507.00303'`);
-    assert.ok((await get(url)).body.includes('aria-label="7 upvotes"'), 'served from the cache');
+    assert.ok((await get(url)).body.includes('<span class="upvote-count">7</span>'), 'served from the cache');
     ctx.events.emit('papers-changed', { paperIds: ['2507.00303'] });
-    assert.ok((await get(url)).body.includes('aria-label="8 upvotes"'), 'rendered again after the change');
+    assert.ok((await get(url)).body.includes('<span class="upvote-count">8</span>'), 'rendered again after the change');
     await fx.db.query(`UPDATE papers SET upvotes = 7 WHERE id = '2507.00303'`);
     ctx.events.emit('papers-changed', {});
   });
@@ -643,5 +643,19 @@ describe('PageCache', () => {
     await assert.rejects(cache.get('k', render), /database down/);
     fail = false;
     assert.equal((await cache.get('k', render)).body.toString(), 'ok');
+  });
+});
+
+forEachDatabase('unknown addresses', (fx) => {
+  test('an unknown page is an HTML 404, an unknown API route a JSON one', async () => {
+    const app = await buildApp(await createContext(loadConfig({ env: { SECRET_KEY: 'x'.repeat(40), PAPERPULSE_DATA_DIR: '/nonexistent' }, ensureDataDir: false }), { db: fx.db }));
+    const page = await app.inject({ method: 'GET', url: '/no/such/<page>' });
+    assert.equal(page.statusCode, 404);
+    assert.match(page.headers['content-type'] as string, /text\/html/);
+    assert.ok(page.body.includes('There is no page at /no/such/&lt;page&gt;'));
+    const api = await app.inject({ method: 'GET', url: '/api/nothing' });
+    assert.equal(api.statusCode, 404);
+    assert.equal(api.json().error.code, 'NOT_FOUND');
+    await app.close();
   });
 });

@@ -204,6 +204,14 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
   await registerAssetRoutes(app);
   await registerClientAsset(app);
 
+  // Any other address: an HTML 404 for people, a JSON error for API clients.
+  app.setNotFoundHandler((req, reply) => {
+    if (req.url.startsWith('/api/')) {
+      return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no API route ${req.method} ${req.url.split('?')[0]}` } });
+    }
+    return notFound(req, reply);
+  });
+
   await app.register(async (root) => {
     root.setErrorHandler(errorHandler);
     root.get('/', { schema: { hide: true, querystring: feedQuery, response: htmlResponse } }, latestOrSearch);

@@ -17,7 +17,8 @@ export function withQuery(path: string, params: Record<string, string | number |
 }
 
 export function upvotes(n: number): SafeHtml {
-  return html`<span class="upvotes" aria-label="${plural(n, 'upvote')}"><span aria-hidden="true">▲</span> <span class="upvote-count">${n}</span></span>`;
+  // The count is read as "12 upvotes" by screen readers (visually hidden word), the arrow is decoration.
+  return html`<span class="upvotes"><span aria-hidden="true">▲</span> <span class="upvote-count">${n}</span><span class="visually-hidden"> ${n === 1 ? 'upvote' : 'upvotes'}</span></span>`;
 }
 
 export const newBadge = html`<span class="badge badge-new">New</span>`;

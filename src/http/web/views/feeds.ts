@@ -30,7 +30,7 @@ function periodNav(feed: PeriodFeed): SafeHtml {
 ${feed.prev ? link(feed.prev, 'prev') : html`<span class="period-edge disabled">No earlier papers</span>`}
 <form class="date-picker" method="get" action="/papers/date">
 <label for="date-input">Go to date</label>
-<input id="date-input" type="date" name="date" value="${feed.period.start}"${feed.first ? html` min="${feed.first}"` : ''}${feed.last ? html` max="${feed.last}"` : ''} required>
+<input id="date-input" type="date" name="date" value="${clampDay(feed.period.start, feed.first, feed.last)}"${feed.first ? html` min="${feed.first}"` : ''}${feed.last ? html` max="${feed.last}"` : ''} required>
 ${sort ? html`<input type="hidden" name="sort" value="${sort}">` : ''}
 <button type="submit">Go</button>
 </form>
@@ -147,4 +147,11 @@ ${found
 </section>`}
 ${pagination({ page: result.page, pages: null, hasMore: result.hasMore, href })}`;
   return { title: `Search: ${result.query}`, body };
+}
+
+/** The date picker's initial value, kept within its min/max so the pre-filled form always submits. */
+function clampDay(day: string, first: string | null | undefined, last: string | null | undefined): string {
+  if (first && day < first) return first;
+  if (last && day > last) return last;
+  return day;
 }
