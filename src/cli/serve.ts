@@ -25,7 +25,8 @@ turns harvesting off.`,
     const config = configFrom(opts);
     const log = createLogger(config.logLevel);
     const ctx = await createContext(config, { migrate: true, log });
-    const app = await buildApp(ctx, { logRequests: true });
+    // One log line per request costs throughput; it is on at LOG_LEVEL=debug (a reverse proxy usually logs them).
+    const app = await buildApp(ctx, { logRequests: ['debug', 'trace'].includes(config.logLevel) });
     let scheduler: ReturnType<typeof startScheduler> | null = null;
     let stopping: Promise<void> | null = null;
     const shutdown = (signal: string) => {

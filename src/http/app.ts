@@ -1,6 +1,6 @@
 // The web application as a Fastify instance built from a Context. server.ts only listens; tests build
 // the app and call inject(). Routes get what they need from ctx; nothing is decorated onto Fastify.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Context } from '../context.ts';
 import { countPapers } from '../papers/papers.repository.ts';
 import { registerWebRoutes } from './web/routes.ts';
@@ -13,7 +13,7 @@ export interface AppOptions {
 export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    disableRequestLogging: !opts.logRequests,
+    logController: new LogController({ disableRequestLogging: !opts.logRequests }),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
   });

@@ -1,0 +1,103 @@
+// npm run bench:web: imports the 57,283-paper corpus into a fresh embedded database, gives papers
+// votes, starts `paperpulse serve` as its own process, and loads a busy day's feed, a paper page and the
+// trending page with autocannon (50 connections). Prints requests/s, p50, p99 and the server's RSS.
+// It prints figures; it never passes or fails on a time.
+//   BENCH_FILE=...        another corpus file
+//   BENCH_SECONDS=10      seconds per URL
+//   BENCH_CONNECTIONS=50
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { openDb } from '../src/db/client.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const bin = path.join(root, 'bin', 'paperpulse.js');
+const file = process.env.BENCH_FILE ?? path.resolve(root, '../shared/data/arxiv-cs-2025-07_2026-06.jsonl.gz');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+function cli(args: string[], env: Record<string, string>): string {
+  const res = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (res.status !== 0 && res.status !== 1) throw new Error(`paperpulse ${args.join(' ')} failed (${res.status})`);
+  return res.stdout;
+}
+
+function rssOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function load(url: string): Promise<autocannon.Result> {
+  return autocannon({ url, connections, duration: seconds, pipelining: 1 });
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(file)) {
+    console.log(`bench:web skipped: ${file} not found (it lives in ../shared/data beside the checkout)`);
+    return;
+  }
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'paperpulse-bench-web-'));
+  const env = { PAPERPULSE_DATA_DIR: dataDir, PAPERPULSE_HARVEST: 'false', LOG_LEVEL: 'warn' };
+  try {
+    process.stdout.write('importing the corpus... ');
+    cli(['migrate'], env);
+    const imported = JSON.parse(cli(['import', file, '--json'], env));
+    console.log(`${imported.inserted} papers`);
+
+    // Votes for a realistic trending page: a long tail, most papers with none.
+    const db = await openDb({ databaseUrl: null, pgliteDir: path.join(dataDir, 'db') });
+    await db.query(`UPDATE papers SET upvotes = floor(power(random(), 8) * 200)::int WHERE random() < 0.3`);
+    const [busy] = await db.query<{ day: string; n: number }>(
+      `SELECT first_listed AS day, count(*)::int AS n FROM papers GROUP BY 1 ORDER BY 2 DESC LIMIT 1`,
+    );
+    const [paper] = await db.query<{ id: string }>(`SELECT id FROM papers WHERE first_listed = $1 ORDER BY upvotes DESC LIMIT 1`, [busy.day]);
+    await db.close();
+    cli(['trending', 'recompute'], env);
+
+    const server = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const base = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout!.on('data', (d) => {
+        out += d;
+        const m = /serving on (http:\/\/[\d.:]+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      server.on('close', () => reject(new Error(`serve exited:\n${out}`)));
+    });
+    server.stdout!.resume();
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(server.pid!))), 200);
+
+    const urls = [
+      [`/papers/date/${busy.day}`, `busy day feed (${busy.n} papers)`],
+      [`/papers/${paper.id}`, 'paper page'],
+      ['/papers/trending', 'trending'],
+    ];
+    console.log(`\n${connections} connections, ${seconds} s per URL, server pid ${server.pid}`);
+    console.log('page                              req/s     p50      p99    errors');
+    for (const [p, label] of urls) {
+      await autocannon({ url: base + p, connections: 4, amount: 200 }); // warm the cache and the JIT
+      const r = await load(base + p);
+      const errors = r.errors + r.non2xx;
+      console.log(
+        `${label.padEnd(32)} ${String(Math.round(r.requests.average)).padStart(6)}  ${`${r.latency.p50} ms`.padStart(6)}  ${`${r.latency.p99} ms`.padStart(7)}  ${String(errors).padStart(6)}`,
+      );
+    }
+    clearInterval(sampler);
+    console.log(`server RSS: ${Math.round(rssOf(server.pid!) / 1024 / 1024)} MB now, ${Math.round(peakRss / 1024 / 1024)} MB peak`);
+    server.kill('SIGTERM');
+    await new Promise((r) => server.on('close', r));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
