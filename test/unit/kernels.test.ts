@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { gemmNTScalar, KernelWorkspace, wasmSimdAvailable } from '../../src/search/kernels.ts';
+import { Prng } from '../../src/search/prng.ts';
+
+const rng = new Prng(3);
+const fill = <T extends Float32Array | Float64Array>(a: T): T => {
+  for (let i = 0; i < a.length; i++) a[i] = rng.gaussian();
+  return a;
+};
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+describe('SIMD kernels agree with plain JavaScript', { skip: wasmSimdAvailable() ? false : 'no WebAssembly SIMD' }, () => {
+  const workspaces: KernelWorkspace[] = [];
+  after(() => workspaces.forEach((w) => w.dispose()));
+
+  for (const threads of [1, 2]) {
+    it(`gemmNT in single and double precision (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+      const [M, N, K] = [64, 68, 36];
+      const ws = new KernelWorkspace({ bytes: 8 * (M * K + N * K + M * N) * 2 + 4 * 3 * 256 * 256, threads });
+      workspaces.push(ws);
+      const X = fill(ws.f32(M * K));
+      const Y = fill(ws.f32(N * K));
+      const C = ws.f32(M * N);
+      const R = new Float32Array(M * N);
+      ws.gemmNT(X, Y, C, M, N, K);
+      gemmNTScalar(X, Y, R, M, N, K);
+      assert.ok(maxDiff(C, R) < 1e-4, `f32 diff ${maxDiff(C, R)}`);
+      const X64 = fill(ws.f64(M * K));
+      const Y64 = fill(ws.f64(N * K));
+      const C64 = ws.f64(M * N);
+      const R64 = new Float64Array(M * N);
+      ws.gemmNT(X64, Y64, C64, M, N, K);
+      gemmNTScalar(X64, Y64, R64, M, N, K);
+      assert.ok(maxDiff(C64, R64) < 1e-12, `f64 diff ${maxDiff(C64, R64)}`);
+      // large enough for the worker thread to take half of the rows
+      const [M2, N2, K2] = [256, 256, 128];
+      const A = fill(ws.f32(M2 * K2));
+      const B = fill(ws.f32(N2 * K2));
+      const AB = ws.f32(M2 * N2);
+      const ref = new Float32Array(M2 * N2);
+      ws.gemmNT(A, B, AB, M2, N2, K2);
+      gemmNTScalar(A, B, ref, M2, N2, K2);
+      assert.ok(maxDiff(AB, ref) < 1e-3, `f32 large diff ${maxDiff(AB, ref)}`);
+    });
+  }
+
+  it('rejects unpadded shapes and foreign arrays', () => {
+    const ws = new KernelWorkspace({ bytes: 1 << 16 });
+    workspaces.push(ws);
+    const a = ws.f32(64);
+    assert.throws(() => ws.gemmNT(a, a, a, 3, 4, 4), /not padded/);
+    assert.throws(() => ws.gemmNT(new Float32Array(64), a, a, 2, 4, 4), /not from this workspace/);
+  });
+
+  it('embedSum, scatterAdd and adamRows', () => {
+    const [V, dim] = [50, 64];
+    const simd = new KernelWorkspace({ bytes: 1 << 20 });
+    const js = new KernelWorkspace({ bytes: 1 << 20, scalar: true });
+    workspaces.push(simd, js);
+    const arrays = (ws: KernelWorkspace) => ({
+      E: ws.f32(V * dim),
+      G: ws.f32(V * dim),
+      m: ws.f32(V * dim),
+      v: ws.f32(V * dim),
+      ids: ws.i32(6),
+      w: ws.f32(6),
+      out: ws.f32(dim),
+      rows: ws.i32(3),
+      coef: ws.f32(6),
+    });
+    const a = arrays(simd);
+    const b = arrays(js);
+    fill(a.E);
+    b.E.set(a.E);
+    const initial = Float32Array.from(a.E);
+    for (const x of [a, b]) {
+      x.ids.set([7, 3, 41, 0, 12, 9]);
+      x.w.set([0.5, -1, 2, 0.25, 1, 3]);
+      x.rows.set([3, 41, 12]);
+      x.coef.set([0.01, 1.5, 0.02, 1.2, 0.005, 1.01]);
+    }
+    simd.embedSum(a.E, dim, a.ids, a.w, 1, 5, a.out, 0);
+    js.embedSum(b.E, dim, b.ids, b.w, 1, 5, b.out, 0);
+    assert.ok(maxDiff(a.out, b.out) < 1e-5);
+    let ref = 0;
+    for (let p = 1; p < 5; p++) ref += b.w[p] * b.E[b.ids[p] * dim + 5];
+    assert.ok(Math.abs(b.out[5] - ref) < 1e-5);
+    simd.scatterAdd(a.G, dim, a.ids, a.w, 0, 6, a.out, 0);
+    js.scatterAdd(b.G, dim, b.ids, b.w, 0, 6, b.out, 0);
+    assert.ok(maxDiff(a.G, b.G) < 1e-5);
+    assert.ok(Math.abs(b.G[41 * dim + 2] - 2 * b.out[2]) < 1e-6);
+    for (let step = 0; step < 3; step++) {
+      simd.adamRows(a.E, a.m, a.v, a.G, dim, a.rows, a.coef, 3, 0.9, 0.999, 1e-8);
+      js.adamRows(b.E, b.m, b.v, b.G, dim, b.rows, b.coef, 3, 0.9, 0.999, 1e-8);
+      a.G.set(b.G.map((_, i) => Math.sin(i + step)));
+      b.G.set(a.G);
+    }
+    assert.ok(maxDiff(a.E, b.E) < 1e-5, `adam diff ${maxDiff(a.E, b.E)}`);
+    assert.ok(maxDiff(a.m, b.m) < 1e-6);
+    // rows 3, 41 and 12 moved; the others did not
+    const moved = (row: number) => maxDiff(a.E.subarray(row * dim, (row + 1) * dim), initial.subarray(row * dim, (row + 1) * dim)) > 0;
+    assert.deepEqual([3, 41, 12, 0, 7].map(moved), [true, true, true, false, false]);
+  });
+});
+
+describe('sparse x dense products', () => {
+  it('agree between SIMD and JavaScript, plain and transposed', () => {
+    const [rows, cols, l] = [30, 20, 32];
+    const make = (ws: KernelWorkspace) => {
+      const r = new Prng(8);
+      const indptr = ws.i32(rows + 1);
+      const idx: number[] = [];
+      const val: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        if (i % 7 !== 3) for (let j = 0; j < cols; j++) if (r.float() < 0.3) (idx.push(j), val.push(r.gaussian()));
+        indptr[i + 1] = idx.length;
+      }
+      const indices = ws.i32(idx.length);
+      indices.set(idx);
+      const data = ws.f32(val.length);
+      data.set(val);
+      const X = ws.f64(cols * l).map(() => r.gaussian());
+      const Y = ws.f64(rows * l).map(() => r.gaussian());
+      return { A: { rows, indptr, indices, data }, X, Y, AX: ws.f64(rows * l).fill(7), ATY: ws.f64(cols * l).fill(7) };
+    };
+    const runs = [false, true].map((scalar) => {
+      const ws = new KernelWorkspace({ bytes: 1 << 20, scalar });
+      const m = make(ws);
+      // map() above made copies outside the workspace: copy back in
+      const X = ws.f64(cols * l);
+      X.set(m.X);
+      const Y = ws.f64(rows * l);
+      Y.set(m.Y);
+      ws.csrTimes(m.A, X, l, m.AX, false);
+      ws.csrTimes(m.A, Y, l, m.ATY, true);
+      ws.dispose();
+      return m;
+    });
+    assert.ok(maxDiff(runs[0].AX, runs[1].AX) < 1e-12);
+    assert.ok(maxDiff(runs[0].ATY, runs[1].ATY) < 1e-12);
+    // against the definition, on one entry of each, and an empty row (3) gives zeros
+    const { A, X, Y, AX, ATY } = runs[1];
+    let s = 0;
+    for (let p = A.indptr[5]; p < A.indptr[6]; p++) s += A.data[p] * X[A.indices[p] * l + 9];
+    assert.ok(Math.abs(AX[5 * l + 9] - s) < 1e-12);
+    assert.deepEqual([...AX.subarray(3 * l, 4 * l)], new Array(l).fill(0));
+    let t = 0;
+    for (let r = 0; r < rows; r++)
+      for (let p = A.indptr[r]; p < A.indptr[r + 1]; p++) if (A.indices[p] === 4) t += A.data[p] * Y[r * l + 2];
+    assert.ok(Math.abs(ATY[4 * l + 2] - t) < 1e-12);
+  });
+});
