@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../http/app.ts';
 import { startScheduler } from '../jobs/scheduler.ts';
+import { startDigestJob } from '../jobs/digest-job.ts';
 import { arxivHarvestRunner } from '../ingest/harvest-runner.ts';
 import { configFrom, withDataDir, type CliDeps, type CommonOptions } from './main.ts';
 import { createContext } from '../context.ts';
@@ -28,6 +29,7 @@ turns harvesting off.`,
     // One log line per request costs throughput; it is on at LOG_LEVEL=debug (a reverse proxy usually logs them).
     const app = await buildApp(ctx, { logRequests: ['debug', 'trace'].includes(config.logLevel) });
     let scheduler: ReturnType<typeof startScheduler> | null = null;
+    let digests: ReturnType<typeof startDigestJob> | null = null;
     let stopping: Promise<void> | null = null;
     const shutdown = (signal: string) => {
       if (stopping) return stopping;
@@ -37,6 +39,7 @@ turns harvesting off.`,
       stopping = (async () => {
         await app.close();
         await scheduler?.stop();
+        await digests?.stop();
         await ctx.close();
         log.info('stopped');
       })();
@@ -50,6 +53,7 @@ turns harvesting off.`,
         .then((address) => {
           log.info(`paperpulse is serving on ${address} (database: ${ctx.db.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL server'})`);
           scheduler = startScheduler(ctx, arxivHarvestRunner);
+          digests = startDigestJob(ctx);
         })
         .catch(async (err: Error) => {
           await ctx.close();

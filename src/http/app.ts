@@ -3,11 +3,16 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Context } from '../context.ts';
 import { countPapers } from '../papers/papers.repository.ts';
+import { registerApiRoutes } from './api/api.routes.ts';
+import { registerFeedRoutes } from './feeds/feeds.routes.ts';
 import { registerWebRoutes } from './web/routes.ts';
+import { registerSubscribeRoutes, type SubscribeRouteOptions } from './web/subscribe.routes.ts';
 
 export interface AppOptions {
   /** Log each request (serve: yes; tests: no). */
   logRequests?: boolean;
+  /** Email digest pages: the mailer for confirmations and the rate limits (tests). */
+  subscribe?: SubscribeRouteOptions;
 }
 
 export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -42,6 +47,9 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
   );
 
   await registerWebRoutes(app, ctx);
+  await registerSubscribeRoutes(app, ctx, opts.subscribe);
+  await registerApiRoutes(app, ctx);
+  await registerFeedRoutes(app, ctx);
 
   return app;
 }

@@ -4,10 +4,12 @@
 // that revalidates gets a 304.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../../context.ts';
+import type { FeedLink } from '../../api/paths.ts';
 import {
   authorFeed,
   latestDay,
   latestFeed,
+  PAGE_SIZE,
   paperById,
   periodFeed,
   titleSearch,
@@ -24,7 +26,10 @@ import { html, type SafeHtml } from './html.ts';
 import { etagMatches, finishPage, PageCache, type CachedPage, type RenderResult } from './page-cache.ts';
 import { withQuery } from './views/components.ts';
 import { errorPage } from './views/errors.ts';
-import { authorPage, emptySitePage, periodPage, periodPath, searchPage, trendingPage } from './views/feeds.ts';
+import { authorPage, emptySitePage, periodPage, periodPath, searchPage, trendingPage, type SearchPageData } from './views/feeds.ts';
+import { parseQuery } from '../../search/query.ts';
+import { search } from '../../search/search.service.ts';
+import { summariesByIds } from '../../search/search.repository.ts';
 import { page, type Section, type Theme } from './views/layout.ts';
 import { paperNotFoundPage, paperPage } from './views/paper.ts';
 
@@ -45,12 +50,14 @@ interface ViewLike {
   title: string;
   body: SafeHtml;
   description?: string;
+  /** RSS/Atom feeds of the page's list (autodiscovery links). */
+  feeds?: FeedLink[];
 }
 
 function htmlView(status: number, view: ViewLike, extra: { section?: Section; query?: string; noindex?: boolean } = {}): Render {
   return (theme) => ({
     status,
-    body: page({ title: view.title, description: view.description, body: view.body, theme, ...extra }),
+    body: page({ title: view.title, description: view.description, body: view.body, feeds: view.feeds, theme, ...extra }),
   });
 }
 
@@ -95,7 +102,7 @@ function validationMessage(err: FastifyError): string {
   if (field === 'sort') return 'Papers can be sorted by “trending” or “newest” (?sort=trending or ?sort=newest).';
   if (field === 'p') return 'The page number (?p=) must be a whole number, 1 or more.';
   if (field === 'q') return `The search text is too long: at most ${MAX_SEARCH_LENGTH} characters.`;
-  if (field === 'date') return 'The date must be written as YYYY-MM-DD, e.g. 2025-07-02.';
+  if (field === 'date' || field === 'from' || field === 'to') return 'The date must be written as YYYY-MM-DD, e.g. 2025-07-02.';
   return `This request is not valid: ${err.message}.`;
 }
 
@@ -103,10 +110,30 @@ const sortProp = { type: 'string', enum: ['trending', 'newest'] } as const;
 const pageProp = { type: 'integer', minimum: 1, maximum: 1_000_000 } as const;
 const listQuery = { type: 'object', properties: { sort: sortProp, p: pageProp } } as const;
 const pageOnlyQuery = { type: 'object', properties: { p: pageProp } } as const;
+const dayProp = { type: 'string', pattern: '^(\\d{4}-\\d{2}-\\d{2})?$' } as const;
 const feedQuery = {
   type: 'object',
-  properties: { sort: sortProp, p: pageProp, q: { type: 'string', maxLength: MAX_SEARCH_LENGTH } },
+  properties: {
+    sort: { type: 'string', enum: ['trending', 'newest', 'relevance'] },
+    p: pageProp,
+    q: { type: 'string', maxLength: MAX_SEARCH_LENGTH },
+    // Search filters (ignored without q).
+    cat: { type: 'string', maxLength: 40 },
+    author: { type: 'string', maxLength: 200 },
+    from: dayProp,
+    to: dayProp,
+  },
 } as const;
+
+interface SearchQuery {
+  sort?: FeedSort | 'relevance';
+  p?: number;
+  q?: string;
+  cat?: string;
+  author?: string;
+  from?: string;
+  to?: string;
+}
 const htmlResponse = { 200: { description: 'An HTML page', type: 'string' } } as const;
 
 interface ListQuery {
@@ -144,22 +171,61 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
     sendUncached(req, reply, htmlView(404, errorPage(404, `There is no page at ${decodeURIComponentSafe(req.url.split('?')[0])}.`), { noindex: true }));
 
   // -- The latest day (and the search, until search has its own page) ----------------------------------
-  const latestOrSearch = async (req: FastifyRequest<{ Querystring: ListQuery & { q?: string } }>, reply: FastifyReply) => {
-    const { sort = 'trending', p = 1 } = req.query;
+  const latestOrSearch = async (req: FastifyRequest<{ Querystring: SearchQuery }>, reply: FastifyReply) => {
+    const { p = 1 } = req.query;
     // Control characters (a NUL would be refused by PostgreSQL) and runs of spaces go, as in stored titles.
     const q = req.query.q ? cleanText(req.query.q) : '';
     if (q) {
-      return cached(req, reply, `search ${p} ${q}`, async (theme) => {
-        const result = await titleSearch(ctx.db, q, p);
-        return htmlView(200, searchPage(result, ctx.clock()), { query: q, noindex: true })(theme);
+      // An arXiv id or URL goes straight to the paper.
+      const id = parseQuery(q).arxivId;
+      if (id) return reply.redirect(`/papers/${id}`, 302);
+      const sort = req.query.sort ?? 'relevance';
+      const filters = {
+        cat: req.query.cat ? cleanText(req.query.cat) || undefined : undefined,
+        author: req.query.author ? cleanText(req.query.author) || undefined : undefined,
+        from: req.query.from || undefined,
+        to: req.query.to || undefined,
+      };
+      const key = `search ${sort} ${p} ${filters.cat ?? ''} ${filters.author ?? ''} ${filters.from ?? ''} ${filters.to ?? ''} ${q}`;
+      return cached(req, reply, key, async (theme) => {
+        const data = await searchPageData(q, sort, p, filters);
+        return htmlView(200, searchPage(data, ctx.clock()), { query: q, noindex: true })(theme);
       });
     }
+    const sort = req.query.sort === 'newest' ? 'newest' : 'trending';
     return cached(req, reply, `latest ${sort} ${p}`, async (theme) => {
       const feed = await latestFeed(ctx.db, sort, p);
       if (!feed) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme);
       if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers', { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme);
       return htmlView(200, periodPage(feed, ctx.clock(), '/papers', true), { section: 'daily' })(theme);
     });
+  };
+
+  /** The search page: the ranked search (src/search), or the title match for a query with no searchable word. */
+  const searchPageData = async (
+    q: string,
+    sort: SearchPageData['sort'],
+    p: number,
+    filters: SearchPageData['filters'],
+  ): Promise<SearchPageData> => {
+    const res = await search(ctx.db, {
+      q,
+      sort,
+      category: filters.cat,
+      author: filters.author,
+      from: filters.from,
+      to: filters.to,
+      offset: (p - 1) * PAGE_SIZE,
+      limit: PAGE_SIZE,
+    });
+    const noFilters = !filters.cat && !filters.author && !filters.from && !filters.to;
+    if (res.total === 0 && res.highlight.length === 0 && noFilters && !/(^|\s)(-|author:|au:|cat:|category:|")/.test(q)) {
+      // Only symbols or stop words ("%", "one"): the plain title match still finds titles that contain them.
+      const t = await titleSearch(ctx.db, q, p);
+      return { query: q, page: p, pageSize: PAGE_SIZE, papers: t.papers, total: null, hasMore: t.hasMore, sort, filters, marks: [] };
+    }
+    const papers = await summariesByIds(ctx.db, res.ids);
+    return { query: q, page: p, pageSize: PAGE_SIZE, papers, total: res.total, hasMore: false, sort, filters, marks: res.highlight };
   };
 
   const periodRoute = (kind: PeriodKind) =>

@@ -3,7 +3,8 @@ import type { PaperSummary } from '../../../feed/feed.repository.ts';
 import { isNewListing } from '../../../feed/periods.ts';
 import { absUrl, pdfUrl } from '../../../papers/arxiv-id.ts';
 import { excerpt, plural, shortDate } from '../format.ts';
-import { html, safeUrl, type SafeHtml } from '../html.ts';
+import { escapeHtml, html, raw, safeUrl, type SafeHtml } from '../html.ts';
+import { tokenize } from '../../../search/text.ts';
 
 export const paperPath = (id: string) => `/papers/${id}`;
 export const authorPath = (name: string) => `/authors/${encodeURIComponent(name)}`;
@@ -23,13 +24,28 @@ export function upvotes(n: number): SafeHtml {
 
 export const newBadge = html`<span class="badge badge-new">New</span>`;
 
-export function paperCard(p: PaperSummary, now: Date, level: 2 | 3 = 2): SafeHtml {
+/**
+ * Text with the words whose stem is in `stems` wrapped in <mark>: every piece is escaped first, the marks are
+ * the only markup added.
+ */
+export function highlight(text: string, stems: ReadonlySet<string> | undefined): SafeHtml | string {
+  if (!stems || stems.size === 0) return text;
+  let out = '';
+  for (const piece of text.split(/([\p{L}\p{N}]+)/u)) {
+    if (!piece) continue;
+    const t = /^[\p{L}\p{N}]+$/u.test(piece) ? tokenize(piece) : [];
+    out += t.length === 1 && stems.has(t[0]) ? `<mark>${escapeHtml(piece)}</mark>` : escapeHtml(piece);
+  }
+  return raw(out);
+}
+
+export function paperCard(p: PaperSummary, now: Date, level: 2 | 3 = 2, marks?: ReadonlySet<string>): SafeHtml {
   const h = `h${level}`;
   const code = safeUrl(p.githubRepo);
   return html`<li><article class="paper-card" data-paper-id="${p.id}">
-<${h} class="paper-title"><a href="${paperPath(p.id)}" dir="auto">${p.title}</a></${h}>
+<${h} class="paper-title"><a href="${paperPath(p.id)}" dir="auto">${highlight(p.title, marks)}</a></${h}>
 <p class="paper-meta">${isNewListing(p.firstListed, now) ? html`${newBadge} ` : ''}<span class="category">${p.primaryCategory}</span> <span class="sep" aria-hidden="true">·</span> <time datetime="${p.firstListed}">${shortDate(p.firstListed)}</time> <span class="sep" aria-hidden="true">·</span> ${p.organization ? html`<bdi class="org">${p.organization}</bdi>` : plural(p.authorCount, 'author')}</p>
-<p class="paper-abstract" dir="auto">${excerpt(p.abstractStart)}</p>
+<p class="paper-abstract" dir="auto">${highlight(excerpt(p.abstractStart), marks)}</p>
 <div class="paper-actions">${upvotes(p.upvotes)}<ul class="paper-links">
 <li><a href="${absUrl(p.id)}">arXiv</a></li>
 <li><a href="${pdfUrl(p.id)}">PDF</a></li>
@@ -38,9 +54,9 @@ ${code ? html`<li><a href="${code}">Code</a></li>` : ''}
 </article></li>`;
 }
 
-export function paperList(papers: PaperSummary[], now: Date, level: 2 | 3 = 2): SafeHtml {
+export function paperList(papers: PaperSummary[], now: Date, level: 2 | 3 = 2, marks?: ReadonlySet<string>): SafeHtml {
   return html`<ol class="paper-list">
-${papers.map((p) => paperCard(p, now, level))}
+${papers.map((p) => paperCard(p, now, level, marks))}
 </ol>`;
 }
 

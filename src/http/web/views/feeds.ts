@@ -1,9 +1,12 @@
 // The list pages: a period (day, week, month, or the latest day), trending, an author, the search.
-import { TRENDING_DAYS, type AuthorFeed, type FeedSort, type PeriodFeed, type TitleSearch, type TrendingFeed } from '../../../feed/feed.service.ts';
+import { TRENDING_DAYS, type AuthorFeed, type FeedSort, type PeriodFeed, type TrendingFeed } from '../../../feed/feed.service.ts';
 import { daysBetween, periodContaining, type Period, type PeriodKind } from '../../../feed/periods.ts';
 import { dayRange, longDate, periodLabel, periodShortLabel, plural } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
+import type { PaperSummary } from '../../../feed/feed.repository.ts';
 import { noPapersYet, pagination, paperList, withQuery } from './components.ts';
+import { subscribeBox } from './subscribe.ts';
+import { feedBase, feedLinks, type FeedLink } from '../../../api/paths.ts';
 
 const KIND_NAMES: Record<PeriodKind, { title: string; unit: string; segment: string }> = {
   day: { title: 'Daily Papers', unit: 'day', segment: 'date' },
@@ -19,6 +22,14 @@ export interface FeedView {
   /** Title and heading text. */
   title: string;
   body: SafeHtml;
+  /** The RSS and Atom feeds of the list (announced in the page head). */
+  feeds?: FeedLink[];
+}
+
+/** The visible link to a list's RSS feed, at the end of the page summary. */
+function feedLink(feeds: FeedLink[] | undefined, afterText = true): SafeHtml {
+  const rss = feeds?.find((f) => f.format === 'rss');
+  return rss ? html`${afterText ? ' · ' : ''}<a class="feed-link" href="${rss.href}" type="application/rss+xml">RSS</a>` : html``;
 }
 
 function periodNav(feed: PeriodFeed): SafeHtml {
@@ -79,15 +90,17 @@ export function periodPage(feed: PeriodFeed, now: Date, basePath: string, latest
   const label = periodLabel(feed.period);
   const sort = sortParam(feed.sort);
   const summary = feed.total > 1 ? `${plural(feed.total, 'paper')}, ${feed.sort === 'trending' ? 'trending first' : 'newest first'}` : plural(feed.total, 'paper');
+  const feeds = latest ? feedLinks(feedBase.latest(), 'Latest Daily Papers') : feedLinks(feedBase.period(feed.period), `${names.title}: ${label}`);
   const body = html`<div class="page-head">
 <h1><span class="kicker">${latest ? `${names.title}, latest` : names.title}</span> ${label}</h1>
-<p class="page-summary">${summary}</p>
+<p class="page-summary">${summary}${feedLink(feeds)}</p>
 </div>
 ${feedControls(feed, basePath)}
 ${periodNav(feed)}
 ${feed.total === 0 ? emptyPeriod(feed) : paperList(feed.papers, now)}
-${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery(basePath, { sort, p: p === 1 ? undefined : p }) })}`;
-  return { title: `${names.title}: ${label}`, body };
+${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery(basePath, { sort, p: p === 1 ? undefined : p }) })}
+${subscribeBox()}`;
+  return { title: `${names.title}: ${label}`, body, feeds };
 }
 
 export function emptySitePage(): FeedView {
@@ -99,25 +112,28 @@ ${noPapersYet}`,
 }
 
 export function trendingPage(feed: TrendingFeed, now: Date): FeedView {
+  const feeds = feedLinks(feedBase.trending(), 'Trending papers');
   const body =
     feed.start && feed.end
       ? html`<div class="page-head">
 <h1><span class="kicker">Trending</span> ${dayRange(feed.start, feed.end)}</h1>
-<p class="page-summary">${plural(feed.total, 'paper')} listed in the ${TRENDING_DAYS} days up to ${longDate(feed.end)}, highest trending score first.</p>
+<p class="page-summary">${plural(feed.total, 'paper')} listed in the ${TRENDING_DAYS} days up to ${longDate(feed.end)}, highest trending score first.${feedLink(feeds)}</p>
 </div>
 ${paperList(feed.papers, now)}
-${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery('/papers/trending', { p: p === 1 ? undefined : p }) })}`
+${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery('/papers/trending', { p: p === 1 ? undefined : p }) })}
+${subscribeBox()}`
       : html`<div class="page-head"><h1>Trending</h1></div>
 ${noPapersYet}`;
-  return { title: 'Trending papers', body };
+  return { title: 'Trending papers', body, feeds: feed.start ? feeds : undefined };
 }
 
 export function authorPage(feed: AuthorFeed, now: Date, path: string): FeedView {
+  const feeds = feed.total > 0 ? feedLinks(feedBase.author(feed.name), `Papers by ${feed.name}`) : undefined;
   const body =
     feed.total > 0
       ? html`<div class="page-head">
 <h1><span class="kicker">Author</span> <bdi>${feed.name}</bdi></h1>
-<p class="page-summary">${plural(feed.total, 'paper')} in this paperpulse, newest first.</p>
+<p class="page-summary">${plural(feed.total, 'paper')} in this paperpulse, newest first.${feedLink(feeds)}</p>
 </div>
 ${paperList(feed.papers, now)}
 ${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery(path, { p: p === 1 ? undefined : p }) })}`
@@ -129,24 +145,59 @@ ${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery(path, 
 <p>No paper in this paperpulse lists <bdi>${feed.name}</bdi> as an author. Names match whatever their accents, case and punctuation, but not initials for first names.</p>
 <p><a href="${`https://arxiv.org/search/?searchtype=author&query=${encodeURIComponent(feed.name)}`}">Search arXiv for this author</a></p>
 </section>`;
-  return { title: feed.name || 'Author', body };
+  return { title: feed.name || 'Author', body, feeds };
 }
 
-export function searchPage(result: TitleSearch, now: Date): FeedView {
-  const href = (p: number) => withQuery('/papers', { q: result.query, p: p === 1 ? undefined : p });
-  const found = result.papers.length > 0;
+/** What the search page shows (src/search/search.service.ts ranks; the route reads the cards). */
+export interface SearchPageData {
+  query: string;
+  page: number;
+  /** Results per page. */
+  pageSize: number;
+  papers: PaperSummary[];
+  /** Matching papers, all pages together (null when unknown: then `hasMore` says whether a next page exists). */
+  total: number | null;
+  hasMore: boolean;
+  sort: 'relevance' | 'newest' | 'trending';
+  filters: { cat?: string; from?: string; to?: string; author?: string };
+  /** Stems to <mark> in titles and excerpts. */
+  marks: string[];
+}
+
+export function searchPage(r: SearchPageData, now: Date): FeedView {
+  const params = { q: r.query, sort: r.sort === 'relevance' ? undefined : r.sort, ...r.filters };
+  const href = (p: number) => withQuery('/papers', { ...params, p: p === 1 ? undefined : p });
+  const found = r.papers.length > 0;
+  const pages = r.total === null ? null : Math.max(1, Math.ceil(r.total / r.pageSize));
+  const feeds = feedLinks(feedBase.search(), `Search: ${r.query}`, { q: r.query });
+  const filtered = Object.values(r.filters).some(Boolean) || /(^|\s)(-|author:|au:|cat:|category:|")/.test(r.query);
+  const sortLink = (s: SearchPageData['sort'], label: string) =>
+    s === r.sort
+      ? html`<strong aria-current="true">${label}</strong>`
+      : html`<a href="${withQuery('/papers', { ...params, sort: s === 'relevance' ? undefined : s })}">${label}</a>`;
+  const f = r.filters;
+  const form = html`<form class="search-filters" action="/papers" method="get" role="search" aria-label="Search filters">
+<input type="hidden" name="q" value="${r.query}">
+${r.sort !== 'relevance' ? html`<input type="hidden" name="sort" value="${r.sort}">` : ''}
+<label>Category <input name="cat" value="${f.cat ?? ''}" placeholder="cs.CL" size="8" maxlength="40"></label>
+<label>Author <input name="author" value="${f.author ?? ''}" size="14" maxlength="200"></label>
+<label>From <input type="date" name="from" value="${f.from ?? ''}"></label>
+<label>To <input type="date" name="to" value="${f.to ?? ''}"></label>
+<button type="submit">Filter</button>
+</form>`;
   const body = html`<div class="page-head">
-<h1><span class="kicker">Search</span> <bdi>${result.query}</bdi></h1>
-${found ? html`<p class="page-summary">Papers whose title contains this text, newest first.</p>` : ''}
+<h1><span class="kicker">Search</span> <bdi>${r.query}</bdi></h1>
+<p class="page-summary">${r.total !== null && (found || r.page > 1) ? html`<span class="result-count">${plural(r.total, 'result')}</span>. ` : ''}Sort: ${sortLink('relevance', 'relevance')} · ${sortLink('newest', 'newest')} · ${sortLink('trending', 'trending')}${feedLink(feeds, found)}</p>
+${form}
 </div>
 ${found
-  ? paperList(result.papers, now)
+  ? paperList(r.papers, now, 2, new Set(r.marks))
   : html`<section class="empty-state" aria-labelledby="empty-title">
-<h2 id="empty-title">${result.page > 1 ? 'No more results' : 'No titles match'}</h2>
-<p>This search looks for the text in paper titles, ignoring case. Try fewer or shorter words, or part of a title; or browse <a href="/papers">the latest papers</a>.</p>
+<h2 id="empty-title">${r.page > 1 && r.total !== 0 ? 'No more results' : 'No papers match'}</h2>
+<p>No titles match, and no abstracts either.${filtered ? ' Try loosening the filters: remove a category, author, date range, "quoted phrase" or -exclusion.' : ''} Try fewer or other words, or browse <a href="/papers">the latest papers</a>.</p>
 </section>`}
-${pagination({ page: result.page, pages: null, hasMore: result.hasMore, href })}`;
-  return { title: `Search: ${result.query}`, body };
+${pagination({ page: r.page, pages: r.total ? pages : null, hasMore: r.hasMore, href })}`;
+  return { title: `Search: ${r.query}`, body, feeds };
 }
 
 /** The date picker's initial value, kept within its min/max so the pre-filled form always submits. */

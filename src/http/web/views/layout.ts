@@ -6,6 +6,7 @@ import { CLIENT_SCRIPT_PATH } from '../client-bundle.ts';
 import { stylesheetHref, FAVICON_PATH } from '../assets.routes.ts';
 import { plainTitleText } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { FEED_MEDIA_TYPES, type FeedLink } from '../../../api/paths.ts';
 
 export type Theme = 'light' | 'dark';
 
@@ -23,6 +24,8 @@ export interface PageOptions {
   theme: Theme | null;
   /** Ask search engines not to index (error and empty pages). */
   noindex?: boolean;
+  /** Feeds of the list the page shows, announced for feed readers (autodiscovery). */
+  feeds?: FeedLink[];
   body: SafeHtml;
 }
 
@@ -62,7 +65,7 @@ ${opts.description ? html`<meta name="description" content="${plainTitleText(opt
 ${opts.noindex ? html`<meta name="robots" content="noindex">` : ''}
 <link rel="stylesheet" href="${stylesheetHref()}">
 <link rel="icon" href="${FAVICON_PATH}" type="image/svg+xml">
-<script src="${CLIENT_SCRIPT_PATH}" defer></script>
+${(opts.feeds ?? []).map((f) => html`<link rel="alternate" type="${FEED_MEDIA_TYPES[f.format]}" title="${plainTitleText(f.title)}" href="${f.href}">\n`)}<script src="${CLIENT_SCRIPT_PATH}" defer></script>
 </head>
 <body>
 <a class="skip-link" href="#main">Skip to content</a>

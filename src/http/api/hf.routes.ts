@@ -1,0 +1,173 @@
+// The Hugging Face-compatible papers API (../shared/docs/hf-papers-api.md): the three GETs the official
+// `huggingface_hub` client makes, answered with bare JSON arrays and objects shaped as it reads them.
+// Point the client at paperpulse with HF_ENDPOINT=<PUBLIC_URL>. Registered under the /api prefix.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Context } from '../../context.ts';
+import { AppError, invalidParameter } from '../../errors.ts';
+import { parsePeriod, type Period } from '../../feed/periods.ts';
+import { ARXIV_SUBMITTER, hfDailyItem, hfPaperInfo } from '../../api/hf-shape.ts';
+import {
+  newestListing,
+  paperByAnyId,
+  periodListing,
+  searchListing,
+  trendingListing,
+} from '../../api/listing.service.ts';
+import { ref } from '../../api/v1-shape.ts';
+
+/** Most items one request returns (the client's `limit`). */
+export const HF_MAX_LIMIT = 100;
+export const HF_DEFAULT_LIMIT = 50;
+const MAX_QUERY_LENGTH = 300;
+
+const errorResponses = {
+  400: { description: 'A parameter is invalid; the error names it', ...ref('ApiError') },
+} as const;
+
+const limitParam = {
+  type: 'integer',
+  minimum: 1,
+  maximum: HF_MAX_LIMIT,
+  default: HF_DEFAULT_LIMIT,
+  description: `Items per page, 1 to ${HF_MAX_LIMIT}`,
+} as const;
+
+interface DailyQuery {
+  p: number;
+  limit: number;
+  date?: string;
+  week?: string;
+  month?: string;
+  submitter?: string;
+  sort: 'publishedAt' | 'trending';
+}
+
+const PERIOD_PARAMS = [
+  ['date', 'day'],
+  ['week', 'week'],
+  ['month', 'month'],
+] as const;
+
+/** The period asked for with date, week or month (at most one of them), or null for every day. */
+function periodOf(q: DailyQuery): Period | null {
+  const given = PERIOD_PARAMS.filter(([name]) => q[name] !== undefined);
+  if (given.length > 1) {
+    throw invalidParameter(given[1][0], `Give only one of date, week and month (got ${given.map(([n]) => n).join(' and ')}).`);
+  }
+  if (given.length === 0) return null;
+  const [name, kind] = given[0];
+  const parsed = parsePeriod(kind, q[name]!.trim());
+  if (!parsed.ok) throw invalidParameter(name, `Invalid parameter ${name}: ${parsed.error}`);
+  return parsed.value;
+}
+
+export async function registerHfRoutes(api: FastifyInstance, ctx: Context): Promise<void> {
+  api.get(
+    '/daily_papers',
+    {
+      schema: {
+        tags: ['Hugging Face compatible'],
+        summary: 'Daily papers, as Hugging Face serves them',
+        description:
+          'Papers on the daily lists, newest first (sort=publishedAt) or by trending score (sort=trending). Without date, week or month: every day (trending: the trending window of the last 7 listing days). A bare JSON array.',
+        querystring: {
+          type: 'object',
+          properties: {
+            p: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0, description: 'Page number, counted from 0' },
+            limit: limitParam,
+            date: { type: 'string', maxLength: 64, description: 'One listing day, YYYY-MM-DD', examples: ['2025-07-02'] },
+            week: { type: 'string', maxLength: 64, description: 'An ISO week, YYYY-Www', examples: ['2025-W27'] },
+            month: { type: 'string', maxLength: 64, description: 'A month, YYYY-MM', examples: ['2025-07'] },
+            submitter: {
+              type: 'string',
+              maxLength: 100,
+              description: `Only papers submitted by this user. Every paper here comes from arXiv's listing, submitted by "${ARXIV_SUBMITTER.username}"; any other user has none yet.`,
+            },
+            sort: { type: 'string', enum: ['publishedAt', 'trending'], default: 'publishedAt' },
+          },
+        },
+        response: { 200: { type: 'array', items: ref('HfDailyItem') }, ...errorResponses },
+      },
+    },
+    async (req: FastifyRequest<{ Querystring: DailyQuery }>) => {
+      const q = req.query;
+      const period = periodOf(q);
+      if (q.submitter !== undefined && q.submitter.trim().toLowerCase() !== ARXIV_SUBMITTER.username) return [];
+      const r = { page: q.p + 1, limit: q.limit };
+      const sort = q.sort === 'trending' ? 'trending' : 'newest';
+      const listing = period
+        ? await periodListing(ctx.db, period, sort, r)
+        : sort === 'trending'
+          ? await trendingListing(ctx.db, r)
+          : await newestListing(ctx.db, r);
+      return listing.papers.map((p) => hfDailyItem(p));
+    },
+  );
+
+  api.get(
+    '/papers/search',
+    {
+      schema: {
+        tags: ['Hugging Face compatible'],
+        summary: 'Search papers, as Hugging Face serves it',
+        description:
+          'Papers whose title or abstract contains every word of q, best first (an exact title match first). Without q: the newest papers. A bare JSON array of daily-list items.',
+        querystring: {
+          type: 'object',
+          properties: {
+            q: { type: 'string', maxLength: MAX_QUERY_LENGTH, description: 'Search text', examples: ['llama'] },
+            limit: limitParam,
+          },
+        },
+        response: { 200: { type: 'array', items: ref('HfDailyItem') }, ...errorResponses },
+      },
+    },
+    async (req: FastifyRequest<{ Querystring: { q?: string; limit: number } }>) => {
+      const q = req.query.q?.trim() ?? '';
+      const r = { page: 1, limit: req.query.limit };
+      const listing = q ? await searchListing(ctx.db, q, r) : await newestListing(ctx.db, r);
+      return listing.papers.map((p) => hfDailyItem(p));
+    },
+  );
+
+  const paperRoute = async (given: string) => {
+    const paper = await paperByAnyId(ctx.db, given);
+    if (!paper) throw new AppError('PAPER_NOT_FOUND', `No paper ${given.slice(0, 100)} here.`);
+    return hfPaperInfo(paper);
+  };
+  const paperResponses = {
+    200: ref('HfPaperInfo'),
+    404: { description: 'No such paper', ...ref('ApiError') },
+  } as const;
+  api.get(
+    '/papers/:id',
+    {
+      schema: {
+        tags: ['Hugging Face compatible'],
+        summary: 'One paper, as Hugging Face serves it',
+        description: 'A flat paper object. Versioned ids (2407.21783v2) give the paper; unknown ids give 404.',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 300, examples: ['2407.21783'] } } },
+        response: paperResponses,
+      },
+    },
+    (req: FastifyRequest<{ Params: { id: string } }>) => paperRoute(req.params.id),
+  );
+  // Old-style identifiers have a slash: /api/papers/hep-th/9901001.
+  api.get(
+    '/papers/:archive/:number',
+    {
+      schema: {
+        tags: ['Hugging Face compatible'],
+        summary: 'One paper with an old-style identifier (hep-th/9901001)',
+        params: {
+          type: 'object',
+          required: ['archive', 'number'],
+          properties: { archive: { type: 'string', maxLength: 100 }, number: { type: 'string', maxLength: 100 } },
+        },
+        response: paperResponses,
+      },
+    },
+    (req: FastifyRequest<{ Params: { archive: string; number: string } }>) =>
+      paperRoute(`${req.params.archive}/${req.params.number}`),
+  );
+}

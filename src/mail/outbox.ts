@@ -1,0 +1,459 @@
+// The mail outbox: every message is first a row in mail_outbox (written in the transaction that decided
+// to send it), then a sender delivers it. The delivery guarantee and its one unavoidable window are in
+// docs/decisions.md ("Digest delivery"); in short:
+//
+// - Claiming: `UPDATE .. WHERE id IN (SELECT .. FOR UPDATE SKIP LOCKED LIMIT n)` leases a batch of due
+//   rows to one sender (status 'claimed', lease_until). Several processes on one PostgreSQL server each
+//   take different rows; a row is never held by two senders at once.
+// - Just before the SMTP transaction the row becomes 'sending' (a committed write, fenced on the owner);
+//   right after the server's 250 it becomes 'sent'. The message's Message-ID is derived from its
+//   idempotency key, so every attempt sends the same id.
+// - A sender that dies leaves 'claimed' rows (never handed to SMTP: re-queued, no risk) and at most
+//   `concurrency` 'sending' rows. Whether the server accepted those cannot be known; they are sent again
+//   (at-least-once) with the same Message-ID. The window is one SMTP reply plus one UPDATE.
+// - Temporary failures (4xx, connection trouble) are retried with exponential backoff until the row
+//   expires or runs out of attempts; permanent failures (5xx) fail the row at once.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Db, Queryable } from '../db/client.ts';
+import type { Logger } from '../log.ts';
+import { silentLogger } from '../log.ts';
+import { MailDeliveryError, type Mailer } from './mailer.ts';
+
+export interface OutboxMessage {
+  /** Unique name of this message: planning it again adds nothing. */
+  idempotencyKey: string;
+  kind: string;
+  subscriptionId?: number | null;
+  recipient: string;
+  subject: string;
+  text: string;
+  html?: string;
+  headers?: Record<string, string>;
+  messageId: string;
+  /** Not before (default: now). */
+  notBefore?: Date;
+  /** Give up after this. */
+  expiresAt?: Date | null;
+}
+
+export interface OutboxRow {
+  id: number;
+  idempotencyKey: string;
+  kind: string;
+  subscriptionId: number | null;
+  recipient: string;
+  subject: string;
+  messageId: string;
+  attempts: number;
+  expiresAt: Date | null;
+  body: { text: string; html?: string; headers?: Record<string, string> };
+}
+
+export type OutboxStatus = 'queued' | 'claimed' | 'sending' | 'sent' | 'failed' | 'cancelled';
+
+/**
+ * Adds messages; those whose idempotency key exists already are skipped. Returns the new rows' ids by key.
+ * Runs on the caller's transaction, so the message exists if and only if the decision to send it does.
+ */
+export async function enqueueMessages(tx: Queryable, messages: OutboxMessage[], now: Date): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (messages.length === 0) return out;
+  const rows = await tx.query<{ id: number; idempotency_key: string }>(
+    `INSERT INTO mail_outbox (idempotency_key, kind, subscription_id, recipient, subject, message, message_id,
+                              next_attempt_at, expires_at, created_at)
+     SELECT m.idempotency_key, m.kind, m.subscription_id, m.recipient, m.subject, m.message, m.message_id,
+            coalesce(m.not_before, $2::timestamptz), m.expires_at, $2::timestamptz
+     FROM jsonb_to_recordset($1::jsonb) AS m(idempotency_key text, kind text, subscription_id bigint, recipient text,
+          subject text, message jsonb, message_id text, not_before timestamptz, expires_at timestamptz)
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING id, idempotency_key`,
+    [
+      JSON.stringify(
+        messages.map((m) => ({
+          idempotency_key: m.idempotencyKey,
+          kind: m.kind,
+          subscription_id: m.subscriptionId ?? null,
+          recipient: m.recipient,
+          subject: m.subject,
+          message: { text: m.text, html: m.html, headers: m.headers },
+          message_id: m.messageId,
+          not_before: m.notBefore?.toISOString() ?? null,
+          expires_at: m.expiresAt?.toISOString() ?? null,
+        })),
+      ),
+      now.toISOString(),
+    ],
+  );
+  for (const r of rows) out.set(r.idempotency_key, r.id);
+  return out;
+}
+
+interface ClaimedRow {
+  id: number;
+  idempotency_key: string;
+  kind: string;
+  subscription_id: number | null;
+  recipient: string;
+  subject: string;
+  message: OutboxRow['body'] | null;
+  message_id: string;
+  attempts: number;
+  expires_at: Date | null;
+}
+
+const toRow = (r: ClaimedRow): OutboxRow => ({
+  id: r.id,
+  idempotencyKey: r.idempotency_key,
+  kind: r.kind,
+  subscriptionId: r.subscription_id,
+  recipient: r.recipient,
+  subject: r.subject,
+  messageId: r.message_id,
+  attempts: r.attempts,
+  expiresAt: r.expires_at,
+  body: r.message ?? { text: '' },
+});
+
+const RETURNING = 'id, idempotency_key, kind, subscription_id, recipient, subject, message, message_id, attempts, expires_at';
+
+/** Leases up to `limit` due rows to `owner`. Rows other senders hold locks on are skipped, not waited for. */
+export async function claimDue(db: Queryable, owner: string, now: Date, limit: number, leaseMs: number, onlyId?: number): Promise<OutboxRow[]> {
+  // The CTE runs once (a CTE with FOR UPDATE is always materialised): `WHERE id IN (SELECT .. LIMIT n
+  // FOR UPDATE SKIP LOCKED)` may be re-evaluated by the planner and lease more than n rows.
+  const rows = await db.query<ClaimedRow>(
+    `WITH due AS (
+       SELECT id FROM mail_outbox
+       WHERE status = 'queued' AND next_attempt_at <= $2::timestamptz ${onlyId !== undefined ? 'AND id = $5' : ''}
+       ORDER BY next_attempt_at, id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED)
+     UPDATE mail_outbox o SET status = 'claimed', claimed_by = $1, lease_until = $2::timestamptz + make_interval(secs => $4)
+     FROM due WHERE o.id = due.id AND o.status = 'queued'
+     RETURNING ${RETURNING.split(', ').map((c) => `o.${c}`).join(', ')}`,
+    onlyId !== undefined ? [owner, now.toISOString(), limit, leaseMs / 1000, onlyId] : [owner, now.toISOString(), limit, leaseMs / 1000],
+  );
+  return rows.map(toRow).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The fence before the SMTP transaction: the row becomes 'sending' only if this owner still holds it.
+ * Counts the attempt. False means the lease was lost (another sender took the row over): do not send.
+ */
+export async function markSending(db: Queryable, id: number, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1,
+            lease_until = $3::timestamptz + make_interval(secs => $4)
+     WHERE id = $1 AND claimed_by = $2 AND status = 'claimed' RETURNING id`,
+    [id, owner, now.toISOString(), leaseMs / 1000],
+  );
+  return rows.length === 1;
+}
+
+/** Delivered: the body is dropped (it was only kept to be sent), the reply kept. */
+export async function markSent(tx: Queryable, id: number, owner: string, now: Date, response: string): Promise<boolean> {
+  const rows = await tx.query(
+    `UPDATE mail_outbox SET status = 'sent', sent_at = $3, response = $4, message = NULL, lease_until = NULL
+     WHERE id = $1 AND claimed_by = $2 AND status = 'sending' RETURNING id`,
+    [id, owner, now.toISOString(), response.slice(0, 1000)],
+  );
+  return rows.length === 1;
+}
+
+export async function markRetry(db: Queryable, id: number, owner: string, at: Date, error: string): Promise<void> {
+  await db.query(
+    `UPDATE mail_outbox SET status = 'queued', next_attempt_at = $3, response = $4, claimed_by = NULL, lease_until = NULL
+     WHERE id = $1 AND claimed_by = $2 AND status IN ('sending', 'claimed')`,
+    [id, owner, at.toISOString(), error.slice(0, 1000)],
+  );
+}
+
+export async function markFailed(tx: Queryable, id: number, owner: string, error: string): Promise<boolean> {
+  const rows = await tx.query(
+    `UPDATE mail_outbox SET status = 'failed', response = $3, message = NULL, lease_until = NULL
+     WHERE id = $1 AND claimed_by = $2 AND status IN ('sending', 'claimed') RETURNING id`,
+    [id, owner, error.slice(0, 1000)],
+  );
+  return rows.length === 1;
+}
+
+/** Gives this owner's claimed (not yet attempted) rows back, on a clean stop. */
+export async function releaseClaims(db: Queryable, owner: string): Promise<number> {
+  const rows = await db.query(
+    `UPDATE mail_outbox SET status = 'queued', claimed_by = NULL, lease_until = NULL
+     WHERE claimed_by = $1 AND status = 'claimed' RETURNING id`,
+    [owner],
+  );
+  return rows.length;
+}
+
+async function extendLeases(db: Queryable, owner: string, now: Date, leaseMs: number): Promise<void> {
+  await db.query(
+    `UPDATE mail_outbox SET lease_until = $2::timestamptz + make_interval(secs => $3)
+     WHERE claimed_by = $1 AND status IN ('claimed', 'sending')`,
+    [owner, now.toISOString(), leaseMs / 1000],
+  );
+}
+
+/**
+ * Re-queues rows whose sender is gone: its lease ran out, or `isGone(owner)` says the process died.
+ * 'claimed' rows were never handed to SMTP; 'sending' rows may or may not have been accepted and are
+ * sent again (at-least-once), with the same Message-ID.
+ */
+export async function recoverAbandoned(db: Queryable, now: Date, isGone: (owner: string) => boolean): Promise<{ claimed: number; sending: number }> {
+  const held = await db.query<{ id: number; status: string; claimed_by: string; expired: boolean }>(
+    `SELECT id, status, claimed_by, lease_until < $1::timestamptz AS expired
+     FROM mail_outbox WHERE status IN ('claimed', 'sending')`,
+    [now.toISOString()],
+  );
+  const abandoned = held.filter((r) => r.expired || isGone(r.claimed_by));
+  if (abandoned.length === 0) return { claimed: 0, sending: 0 };
+  const ids = abandoned.map((r) => r.id);
+  const owners = abandoned.map((r) => r.claimed_by);
+  // Each row only if the owner seen above still holds it (it may have finished meanwhile).
+  const requeue = (status: 'claimed' | 'sending', response: string) =>
+    db.query(
+      `UPDATE mail_outbox SET status = 'queued', claimed_by = NULL, lease_until = NULL, response = ${response}
+       WHERE status = '${status}' AND (id, claimed_by) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))
+       RETURNING id`,
+      [ids, owners],
+    );
+  const claimed = await requeue('claimed', 'response');
+  const sending = await requeue('sending', `'interrupted during delivery (its sender stopped); sent again with the same Message-ID'`);
+  return { claimed: claimed.length, sending: sending.length };
+}
+
+export async function outboxCounts(db: Queryable): Promise<Record<OutboxStatus, number>> {
+  const rows = await db.query<{ status: OutboxStatus; n: number }>(
+    'SELECT status, count(*)::int AS n FROM mail_outbox GROUP BY status',
+  );
+  const out: Record<OutboxStatus, number> = { queued: 0, claimed: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}
+
+/** When the next queued row falls due (null when none is queued). */
+export async function nextDue(db: Queryable): Promise<Date | null> {
+  const [row] = await db.query<{ at: Date | null }>(`SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'`);
+  return row?.at ? new Date(row.at) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sender
+
+export interface OutboxHooks {
+  /** Before each claim: cancel queued rows nobody wants any more (e.g. the subscriber left). */
+  cancelUnwanted?(db: Queryable, now: Date): Promise<number>;
+  /** In the transaction that marks a row sent. */
+  onSent?(tx: Queryable, row: OutboxRow): Promise<void>;
+  /** In the transaction that marks a row failed for good (permanent reply, or out of attempts). */
+  onFailed?(tx: Queryable, row: OutboxRow, error: MailDeliveryError, permanent: boolean): Promise<void>;
+}
+
+export interface SenderOptions {
+  /** Rows leased per claim. */
+  batchSize?: number;
+  /** Messages in flight at once (match the SMTP pool's connections). */
+  concurrency?: number;
+  leaseMs?: number;
+  /** First retry delay after a temporary failure; doubles with each attempt, up to retryMaxMs. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Attempts after which a temporarily failing row is given up. */
+  maxAttempts?: number;
+  hooks?: OutboxHooks;
+  log?: Logger;
+  /** Called after each row is settled (tests and progress output). */
+  onSettled?(row: OutboxRow, outcome: 'sent' | 'retry' | 'failed' | 'skipped'): void;
+}
+
+export interface SendSummary {
+  sent: number;
+  retried: number;
+  failed: number;
+  /** Rows re-queued because their sender had died (of which `resent` were interrupted mid-delivery). */
+  recovered: number;
+  resent: number;
+}
+
+export const DEFAULTS = {
+  batchSize: 20,
+  concurrency: 3,
+  leaseMs: 10 * 60_000,
+  retryBaseMs: 60_000,
+  retryMaxMs: 6 * 3600_000,
+  maxAttempts: 10,
+};
+
+/** Exponential backoff with ±20 % jitter, so a server that refused many messages is not hit all at once. */
+export function retryDelayMs(attempts: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const raw = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(raw * (0.8 + 0.4 * random()));
+}
+
+/** A sender's identity in claimed_by: host, pid and a nonce (two senders in one process differ). */
+export function senderOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Whether the process named in an owner is known to be dead. On the embedded database only one process
+ * can have it open, so every other pid is gone; on a server, a pid on this host that no longer exists.
+ */
+export function ownerIsGone(owner: string, db: Pick<Db, 'kind'>): boolean {
+  const [host, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  if (db.kind === 'pglite') return true;
+  if (host !== hostname()) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+export class OutboxSender {
+  readonly owner = senderOwner();
+  private readonly opts: Required<Omit<SenderOptions, 'hooks' | 'log' | 'onSettled'>>;
+  private lastLeaseExtension = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly mailer: Mailer,
+    private readonly clock: () => Date,
+    private readonly options: SenderOptions = {},
+  ) {
+    this.opts = {
+      batchSize: options.batchSize ?? DEFAULTS.batchSize,
+      concurrency: options.concurrency ?? DEFAULTS.concurrency,
+      leaseMs: options.leaseMs ?? DEFAULTS.leaseMs,
+      retryBaseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs,
+      retryMaxMs: options.retryMaxMs ?? DEFAULTS.retryMaxMs,
+      maxAttempts: options.maxAttempts ?? DEFAULTS.maxAttempts,
+    };
+  }
+
+  private get log(): Logger {
+    return this.options.log ?? silentLogger;
+  }
+
+  /** Re-queues rows of dead senders. */
+  async recover(): Promise<{ claimed: number; sending: number }> {
+    const r = await recoverAbandoned(this.db, this.clock(), (owner) => owner !== this.owner && ownerIsGone(owner, this.db));
+    if (r.sending) {
+      this.log.warn({ rows: r.sending }, 'outbox: messages interrupted during delivery by a stopped sender are sent again (same Message-ID)');
+    }
+    return r;
+  }
+
+  /**
+   * Sends every row that is due now, batch by batch, until none is left or the signal aborts.
+   * Rows that fail temporarily are rescheduled (not retried within this call unless already due again).
+   */
+  async drain(signal?: AbortSignal): Promise<SendSummary> {
+    const summary: SendSummary = { sent: 0, retried: 0, failed: 0, recovered: 0, resent: 0 };
+    const rec = await this.recover();
+    summary.recovered = rec.claimed + rec.sending;
+    summary.resent = rec.sending;
+    let cancelledAt = 0;
+    while (!signal?.aborted) {
+      // Not before every batch: a few seconds' delay is fine for someone who just unsubscribed.
+      if (Date.now() - cancelledAt > 5_000) {
+        cancelledAt = Date.now();
+        await this.options.hooks?.cancelUnwanted?.(this.db, this.clock());
+      }
+      const batch = await claimDue(this.db, this.owner, this.clock(), this.opts.batchSize, this.opts.leaseMs);
+      if (batch.length === 0) break;
+      await this.sendBatch(batch, summary, signal);
+    }
+    if (signal?.aborted) await releaseClaims(this.db, this.owner);
+    return summary;
+  }
+
+  /** Sends one row now if it is queued and due (the subscribe page's confirmation email). */
+  async sendOne(id: number): Promise<'sent' | 'retry' | 'failed' | 'skipped'> {
+    const summary: SendSummary = { sent: 0, retried: 0, failed: 0, recovered: 0, resent: 0 };
+    const rows = await claimDue(this.db, this.owner, this.clock(), 1, this.opts.leaseMs, id);
+    if (rows.length === 0) return 'skipped';
+    return this.sendRow(rows[0], summary);
+  }
+
+  private async sendBatch(batch: OutboxRow[], summary: SendSummary, signal?: AbortSignal): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < batch.length) {
+        const row = batch[next++];
+        if (signal?.aborted) return; // left 'claimed': released by drain()
+        await this.sendRow(row, summary);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, batch.length) }, worker));
+  }
+
+  private async sendRow(row: OutboxRow, summary: SendSummary): Promise<'sent' | 'retry' | 'failed' | 'skipped'> {
+    const settle = (outcome: 'sent' | 'retry' | 'failed' | 'skipped') => {
+      this.options.onSettled?.(row, outcome);
+      return outcome;
+    };
+    const now = this.clock();
+    if (now.getTime() - this.lastLeaseExtension > this.opts.leaseMs / 3) {
+      this.lastLeaseExtension = now.getTime();
+      await extendLeases(this.db, this.owner, now, this.opts.leaseMs);
+    }
+    if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
+      await this.fail(row, new MailDeliveryError('expired before it could be delivered', false), false);
+      summary.failed++;
+      return settle('failed');
+    }
+    // The fence: from here until markSent the row is 'sending'. If this process dies in between, the
+    // message is sent again on recovery (at-least-once, same Message-ID).
+    if (!(await markSending(this.db, row.id, this.owner, now, this.opts.leaseMs))) return settle('skipped');
+    const attempts = row.attempts + 1;
+    try {
+      const result = await this.mailer.send({
+        to: row.recipient,
+        subject: row.subject,
+        text: row.body.text,
+        html: row.body.html,
+        headers: row.body.headers,
+        messageId: row.messageId,
+      });
+      await this.db.transaction(async (tx) => {
+        if (await markSent(tx, row.id, this.owner, this.clock(), result.response)) await this.options.hooks?.onSent?.(tx, row);
+      });
+      summary.sent++;
+      return settle('sent');
+    } catch (err) {
+      const error = err instanceof MailDeliveryError ? err : new MailDeliveryError((err as Error).message ?? String(err), false);
+      if (error.temporary && attempts < this.opts.maxAttempts) {
+        const at = new Date(this.clock().getTime() + retryDelayMs(attempts, this.opts.retryBaseMs, this.opts.retryMaxMs));
+        if (!row.expiresAt || at < row.expiresAt) {
+          await markRetry(this.db, row.id, this.owner, at, error.message);
+          this.log.warn({ id: row.id, kind: row.kind, attempts, retryAt: at.toISOString(), err: error.message }, 'outbox: temporary failure, will retry');
+          summary.retried++;
+          return settle('retry');
+        }
+      }
+      const permanent = !error.temporary;
+      const reason = permanent ? error.message : `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${error.message}`;
+      await this.fail(row, new MailDeliveryError(reason, error.temporary, error.responseCode), permanent);
+      this.log.warn({ id: row.id, kind: row.kind, err: reason }, permanent ? 'outbox: permanent failure' : 'outbox: giving up');
+      summary.failed++;
+      return settle('failed');
+    }
+  }
+
+  private async fail(row: OutboxRow, error: MailDeliveryError, permanent: boolean): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      if (await markFailed(tx, row.id, this.owner, error.message)) await this.options.hooks?.onFailed?.(tx, row, error, permanent);
+    });
+  }
+
+  /** Gives back rows claimed but not attempted (clean shutdown). */
+  async release(): Promise<number> {
+    return releaseClaims(this.db, this.owner);
+  }
+}
