@@ -1,10 +1,11 @@
 // SQL that the JSON APIs and the feeds need beyond what the pages read: whole papers for a page of ids
 // (the lists pick ids with feed.repository's queries, the same ones the HTML pages use), a category's
-// papers, and a stopgap keyword match over titles and abstracts until full-text search lands.
+// papers, and search through the search service's ranking.
 import type { Queryable } from '../db/client.ts';
 import { escapeLike } from '../feed/feed.repository.ts';
 import type { Paper } from '../papers/paper.ts';
 import { rowToPaper } from '../papers/papers.repository.ts';
+import { search } from '../search/search.service.ts';
 
 type PaperRow = Parameters<typeof rowToPaper>[0];
 
@@ -68,49 +69,17 @@ export function searchWords(query: string): string[] {
 }
 
 /**
- * A stopgap keyword search until the search feature's ranking exists: papers whose title or abstract
- * contains every word of the query (case-insensitive substrings), best first:
- *   0. the title is the query (ignoring case),
- *   1. the title starts with the query,
- *   2. the title contains the query as written,
- *   3. the title contains every word,
- *   4. the abstract contains the query as written,
- *   5. the words are spread over title and abstract;
- * within a rank, the higher trending score (recent and voted papers), then the newer paper.
- *
- * Two queries, because reading every abstract is what costs (about 2 s for 57,000 papers on PGlite,
- * where matching the titles takes about 0.3 s): titles first, and abstracts only when the title matches
- * do not fill the page asked for. Both scan the table; full-text search replaces this.
+ * Search for the JSON APIs (`/api/v1/search`, `/api/papers/search`): the same ranking as the search page
+ * (src/search/search.service.ts: an exact title first, then BM25F over titles and abstracts, with the query
+ * syntax). An arXiv id or URL as the query gives that paper when it is here.
  */
 export async function searchPaperIds(db: Queryable, query: string, slice: Slice): Promise<string[]> {
-  const phrase = query.trim().replace(/\s+/g, ' ');
-  const words = searchWords(phrase);
-  if (words.length === 0 || slice.limit <= 0) return [];
-  const patterns = words.map((w) => `%${escapeLike(w)}%`);
-  const contains = `%${escapeLike(phrase)}%`;
-  const wanted = slice.offset + slice.limit;
-  const inTitles = await db.query<{ id: string }>(
-    `SELECT id FROM papers
-     WHERE title ILIKE ALL ($2::text[])
-     ORDER BY CASE
-         WHEN lower(title) = lower($1) THEN 0
-         WHEN title ILIKE $3 THEN 1
-         WHEN title ILIKE $4 THEN 2
-         ELSE 3 END,
-       trending_score DESC, ${NEWEST}
-     LIMIT $5`,
-    [phrase, patterns, `${escapeLike(phrase)}%`, contains, wanted],
-  );
-  const fromTitles = inTitles.slice(slice.offset).map((r) => r.id);
-  if (inTitles.length >= wanted) return fromTitles;
-  // Fewer title matches than the page needs: inTitles holds all of them, so the rest of the page comes
-  // from the abstracts, skipping as many of those as the page's offset reaches past the title matches.
-  const inAbstracts = await db.query<{ id: string }>(
-    `SELECT id FROM papers
-     WHERE NOT (title ILIKE ALL ($1::text[])) AND (title || ' ' || abstract) ILIKE ALL ($1::text[])
-     ORDER BY CASE WHEN abstract ILIKE $2 THEN 4 ELSE 5 END, trending_score DESC, ${NEWEST}
-     LIMIT $3 OFFSET $4`,
-    [patterns, contains, slice.limit - fromTitles.length, Math.max(0, slice.offset - inTitles.length)],
-  );
-  return [...fromTitles, ...inAbstracts.map((r) => r.id)];
+  if (slice.limit <= 0 || !query.trim()) return [];
+  const res = await search(db, { q: query, offset: slice.offset, limit: slice.limit });
+  if (res.redirect) {
+    if (slice.offset > 0) return [];
+    const rows = await db.query<{ id: string }>('SELECT id FROM papers WHERE id = $1', [res.redirect]);
+    return rows.map((r) => r.id);
+  }
+  return res.ids;
 }

@@ -147,6 +147,38 @@ export class Bm25Index {
     return top;
   }
 
+  /**
+   * Every document matching at least one query stem (repeats count once), unsorted: its document number (the
+   * position it was built at), its score and how many distinct query stems it contains.
+   */
+  matchAll(terms: readonly string[]): { docs: Int32Array; scores: Float64Array; matched: Uint8Array } {
+    const scores = this.scores;
+    const touched: number[] = [];
+    const unique = [...new Set(terms)];
+    const counts = unique.length > 1 ? new Uint8Array(this.size) : null;
+    for (const t of unique) {
+      const p = this.postings.get(t);
+      if (!p) continue;
+      const idf = this.idf(t);
+      const { docs, tf } = p;
+      for (let i = 0; i < docs.length; i++) {
+        const d = docs[i];
+        if (scores[d] === 0) touched.push(d);
+        scores[d] += (idf * tf[i]) / (this.k1 + tf[i]);
+        if (counts && counts[d] < 255) counts[d]++;
+      }
+    }
+    const n = touched.length;
+    const out = { docs: Int32Array.from(touched), scores: new Float64Array(n), matched: new Uint8Array(n) };
+    for (let i = 0; i < n; i++) {
+      const d = touched[i];
+      out.scores[i] = scores[d];
+      out.matched[i] = counts ? counts[d] : 1;
+      scores[d] = 0;
+    }
+    return out;
+  }
+
   private scoreDoc(d: number, terms: ReadonlySet<string>): number {
     let s = 0;
     for (const t of terms) {

@@ -434,7 +434,8 @@ forEachDatabase('web pages', (fx) => {
       assert.ok(res.statusCode < 500, res.body.slice(0, 200));
       assert.ok(!res.body.includes(SCRIPT), 'raw <script> in the page');
       assert.ok(!res.body.includes(ATTR), 'raw attribute break-out in the page');
-      assert.ok(res.body.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'escaped form is shown');
+      // (The search page marks the matched word: <mark>alert</mark> inside the escaped text.)
+      assert.ok(res.body.replace(/<\/?mark>/g, '').includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'escaped form is shown');
       assert.equal(count(res.body, '<script'), 1);
     }
     const paper = pages[0].body;
@@ -452,7 +453,8 @@ forEachDatabase('web pages', (fx) => {
       // Every U+202E shown as text is inside an isolating element: <bdi>, or dir="auto" on the enclosing
       // element. In attributes it only stays in the search box's value (an input is isolated by itself).
       for (const m of res.body.matchAll(new RegExp(RLO, 'g'))) {
-        const before = res.body.slice(0, m.index);
+        // Search highlighting (<mark>) sits inside the isolating element: look past it.
+        const before = res.body.slice(0, m.index).replace(/<\/?mark>/g, '');
         const open = before.lastIndexOf('<');
         const close = before.indexOf('>', open);
         if (close < 0) {

@@ -24,6 +24,8 @@ import {
   feedPath,
   periodPagePath,
 } from '../../api/paths.ts';
+import { papersByIds } from '../../api/api.repository.ts';
+import { similarPapers } from '../../search/search.service.ts';
 import { apiPagination, apiPaper, listSchema, pageLinks, ref, type ApiLinks, type ApiPeriodRef } from '../../api/v1-shape.ts';
 
 export const V1_MAX_LIMIT = 100;
@@ -143,6 +145,70 @@ export async function registerV1Routes(v1: FastifyInstance, ctx: Context): Promi
     },
     (req: FastifyRequest<{ Params: { archive: string; number: string } }>) =>
       paperRoute(`${req.params.archive}/${req.params.number}`),
+  );
+
+  // ---- Similar papers (the semantic model; docs/search.md) ----------------------------------------
+  const similarResponse = {
+    type: 'object',
+    description: 'The papers most similar to this one under the active search model, best first (the paper itself left out)',
+    required: ['id', 'model', 'papers', 'scores'],
+    properties: {
+      id: { type: 'string' },
+      model: { type: ['string', 'null'], description: 'Version of the model that ranked; null when no model is trained yet' },
+      message: { type: 'string' },
+      papers: { type: 'array', items: ref('ApiPaper') },
+      scores: { type: 'array', items: { type: 'number' }, description: 'Cosine similarity of each paper, in the same order' },
+    },
+  } as const;
+  const similarRoute = async (given: string, limit: number) => {
+    const paper = await paperByAnyId(ctx.db, given);
+    if (!paper) throw new AppError('PAPER_NOT_FOUND', `No paper ${given.slice(0, 100)} here.`);
+    const sim = await similarPapers(ctx.db, paper.id, limit);
+    if (!sim.available) {
+      return {
+        id: paper.id,
+        model: sim.modelVersion,
+        message: sim.modelVersion ? 'This paper has no vector yet: it arrived after the model was trained.' : 'No search model yet: similar papers appear after "paperpulse model train".',
+        papers: [],
+        scores: [],
+      };
+    }
+    const papers = await papersByIds(ctx.db, sim.items.map((i) => i.id));
+    const score = new Map(sim.items.map((i) => [i.id, i.score]));
+    return { id: paper.id, model: sim.modelVersion, papers: papers.map((p) => apiPaper(p, base)), scores: papers.map((p) => score.get(p.id) ?? 0) };
+  };
+  const similarQuery = { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 50, default: 10 } } } as const;
+  v1.get(
+    '/papers/:id/similar',
+    {
+      schema: {
+        tags: ['Papers'],
+        summary: 'Similar papers',
+        description: 'The 10 (?limit= up to 50) papers nearest to this one under the semantic model paperpulse trains on its own papers ("paperpulse model train").',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 300, examples: ['2407.21783'] } } },
+        querystring: similarQuery,
+        response: { 200: similarResponse, ...errors(400, 404) },
+      },
+    },
+    (req: FastifyRequest<{ Params: { id: string }; Querystring: { limit?: number } }>) => similarRoute(req.params.id, req.query.limit ?? 10),
+  );
+  v1.get(
+    '/papers/:archive/:number/similar',
+    {
+      schema: {
+        tags: ['Papers'],
+        summary: 'Similar papers of a paper with an old-style identifier',
+        params: {
+          type: 'object',
+          required: ['archive', 'number'],
+          properties: { archive: { type: 'string', maxLength: 100 }, number: { type: 'string', maxLength: 100 } },
+        },
+        querystring: similarQuery,
+        response: { 200: similarResponse, ...errors(400, 404) },
+      },
+    },
+    (req: FastifyRequest<{ Params: { archive: string; number: string }; Querystring: { limit?: number } }>) =>
+      similarRoute(`${req.params.archive}/${req.params.number}`, req.query.limit ?? 10),
   );
 
   // ---- Lists of the daily feed ----------------------------------------------------------------------
@@ -334,7 +400,7 @@ export async function registerV1Routes(v1: FastifyInstance, ctx: Context): Promi
         tags: ['Search'],
         summary: 'Search papers',
         description:
-          'Papers whose title or abstract contains every word of q (ignoring case), best first: an exact title match, then titles that start with or contain the text, then titles with every word, then abstracts. Full-text and semantic ranking replace this when search lands; the parameters stay.',
+          'Papers best first, ranked as the search page ranks them (docs/search.md): an exact title match first; for one word, papers with it in their title by trending score; then BM25 over titles and abstracts. q understands "exact phrases", -exclusions, OR, author:name and cat:cs.CL; an arXiv id or URL gives that paper.',
         querystring: {
           type: 'object',
           required: ['q'],

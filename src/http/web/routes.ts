@@ -28,7 +28,7 @@ import { withQuery } from './views/components.ts';
 import { errorPage } from './views/errors.ts';
 import { authorPage, emptySitePage, periodPage, periodPath, searchPage, trendingPage, type SearchPageData } from './views/feeds.ts';
 import { parseQuery } from '../../search/query.ts';
-import { search } from '../../search/search.service.ts';
+import { search, similarPapers } from '../../search/search.service.ts';
 import { summariesByIds } from '../../search/search.repository.ts';
 import { page, type Section, type Theme } from './views/layout.ts';
 import { paperNotFoundPage, paperPage } from './views/paper.ts';
@@ -217,6 +217,7 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
       to: filters.to,
       offset: (p - 1) * PAGE_SIZE,
       limit: PAGE_SIZE,
+      oneWordTies: 'newest',
     });
     const noFilters = !filters.cat && !filters.author && !filters.from && !filters.to;
     if (res.total === 0 && res.highlight.length === 0 && noFilters && !/(^|\s)(-|author:|au:|cat:|category:|")/.test(q)) {
@@ -257,7 +258,9 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
     return cached(req, reply, `paper ${parsed.id}`, async (theme) => {
       const paper = await paperById(ctx.db, parsed.id);
       if (!paper) return htmlView(404, paperNotFoundPage(parsed.id), { noindex: true })(theme);
-      return htmlView(200, paperPage(paper, ctx.clock()))(theme);
+      const sim = await similarPapers(ctx.db, paper.id, 10);
+      const similar = { model: sim.modelVersion, papers: await summariesByIds(ctx.db, sim.items.map((i) => i.id)) };
+      return htmlView(200, paperPage(paper, ctx.clock(), similar))(theme);
     });
   };
 

@@ -4,9 +4,32 @@ import { absUrl, htmlUrl, pdfUrl } from '../../../papers/arxiv-id.ts';
 import type { Paper } from '../../../papers/paper.ts';
 import { bibtex, excerpt, plural, shortDate } from '../format.ts';
 import { html, safeUrl, type SafeHtml } from '../html.ts';
-import { authorPath, newBadge, upvotes } from './components.ts';
+import { authorPath, newBadge, paperPath, upvotes } from './components.ts';
+import type { PaperSummary } from '../../../feed/feed.repository.ts';
 import { periodPath } from './feeds.ts';
 import { dayPeriod } from '../../../feed/periods.ts';
+
+/** The "Similar papers" section's content: null model = no model trained yet. */
+export interface SimilarView {
+  model: string | null;
+  papers: PaperSummary[];
+}
+
+function similarSection(sim: SimilarView | undefined): SafeHtml {
+  let content: SafeHtml;
+  if (!sim) content = html`<p class="muted">No similar papers to show.</p>`;
+  else if (!sim.model) content = html`<p class="muted">Similar papers appear after the search model is trained: run <code>paperpulse model train</code>.</p>`;
+  else if (sim.papers.length === 0) content = html`<p class="muted">No similar papers yet: this paper arrived after the search model was trained.</p>`;
+  else {
+    content = html`<ol class="similar-list">
+${sim.papers.map((p) => html`<li><a href="${paperPath(p.id)}" dir="auto">${p.title}</a> <span class="paper-meta"><span class="category">${p.primaryCategory}</span> <span class="sep" aria-hidden="true">·</span> <time datetime="${p.firstListed}">${shortDate(p.firstListed)}</time></span></li>`)}
+</ol>`;
+  }
+  return html`<section id="similar" aria-labelledby="similar-title">
+<h2 id="similar-title">Similar papers</h2>
+${content}
+</section>`;
+}
 
 export interface PaperView {
   title: string;
@@ -20,7 +43,7 @@ function detail(term: string, value: SafeHtml | string | null): SafeHtml | '' {
   return value ? html`<div><dt>${term}</dt><dd>${value}</dd></div>` : '';
 }
 
-export function paperPage(p: Paper, now: Date): PaperView {
+export function paperPage(p: Paper, now: Date, similar?: SimilarView): PaperView {
   const links: [string, string | null][] = [
     ['arXiv page', absUrl(p.id)],
     ['PDF', pdfUrl(p.id)],
@@ -69,10 +92,7 @@ ${detail('License', license)}
 <h2 id="comments-title">Comments</h2>
 <p class="muted">${p.numComments > 0 ? plural(p.numComments, 'comment') : 'No comments yet.'}</p>
 </section>
-<section id="similar" aria-labelledby="similar-title">
-<h2 id="similar-title">Similar papers</h2>
-<p class="muted">No similar papers to show.</p>
-</section>
+${similarSection(similar)}
 </article>`;
   return { title: p.title, description: excerpt(p.abstract, 200), body };
 }

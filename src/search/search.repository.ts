@@ -1,0 +1,144 @@
+// The SQL of search: the corpus the in-process indexes are built from, the stored models and the per-paper
+// vectors (Float32 little-endian bytea; see docs/search.md for why vectors are searched in process).
+import type { Queryable } from '../db/client.ts';
+import { ABSTRACT_PREFIX, type PaperSummary } from '../feed/feed.repository.ts';
+
+export interface CorpusRow {
+  id: string;
+  title: string;
+  abstract: string;
+  authors: string[];
+  author_keys: string[];
+  categories: string[];
+  first_listed: string;
+  published_at: string | null;
+}
+
+/** Every paper's searchable text and filter fields, in id order. */
+export function loadCorpus(db: Queryable): Promise<CorpusRow[]> {
+  return db.query<CorpusRow>(
+    `SELECT id, title, abstract, authors, author_keys, categories, first_listed, published_at::text AS published_at
+     FROM papers ORDER BY id`,
+  );
+}
+
+export interface CorpusStamp {
+  papers: number;
+  modified: string | null;
+  modelId: number | null;
+}
+
+/** What the in-process index depends on: when this changes, the index is rebuilt. */
+export async function corpusStamp(db: Queryable): Promise<CorpusStamp> {
+  const rows = await db.query<{ papers: number; modified: string | null; model_id: number | null }>(
+    `SELECT (SELECT count(*) FROM papers)::int AS papers,
+            (SELECT max(modified_at)::text FROM papers) AS modified,
+            (SELECT id FROM search_models WHERE active)::int AS model_id`,
+  );
+  return { papers: rows[0].papers, modified: rows[0].modified, modelId: rows[0].model_id };
+}
+
+export interface StoredModel {
+  id: number;
+  version: string;
+  createdAt: string;
+  papersCount: number;
+  bytes: Uint8Array;
+}
+
+export async function activeModel(db: Queryable): Promise<StoredModel | null> {
+  const rows = await db.query<{ id: number; version: string; created_at: string; papers_count: number; bytes: Uint8Array }>(
+    `SELECT id::int AS id, version, created_at::text AS created_at, papers_count, bytes FROM search_models WHERE active`,
+  );
+  const r = rows[0];
+  return r ? { id: r.id, version: r.version, createdAt: r.created_at, papersCount: r.papers_count, bytes: r.bytes } : null;
+}
+
+/** The active model's record without its bytes (for the retrain policy and status). */
+export async function activeModelInfo(db: Queryable): Promise<{ id: number; version: string; papersCount: number } | null> {
+  const rows = await db.query<{ id: number; version: string; papers_count: number }>(
+    `SELECT id::int AS id, version, papers_count FROM search_models WHERE active`,
+  );
+  return rows[0] ? { id: rows[0].id, version: rows[0].version, papersCount: rows[0].papers_count } : null;
+}
+
+export async function insertModel(tx: Queryable, m: { version: string; papersCount: number; bytes: Uint8Array }): Promise<number> {
+  const rows = await tx.query<{ id: number }>(
+    `INSERT INTO search_models (version, papers_count, bytes, active) VALUES ($1, $2, $3, false) RETURNING id::int AS id`,
+    [m.version, m.papersCount, m.bytes],
+  );
+  return rows[0].id;
+}
+
+/** Drops the vectors of every model but `keepModelId` (they are replaced in the same transaction). */
+export async function deleteOtherEmbeddings(tx: Queryable, keepModelId: number): Promise<void> {
+  await tx.query('DELETE FROM paper_embeddings WHERE model_id <> $1', [keepModelId]);
+}
+
+/**
+ * Writes a batch of vectors: the ids as one text[] and the vectors concatenated into one bytea (dim * 4 bytes
+ * each), split in SQL, so a batch is one round trip on both back ends.
+ */
+export async function writeEmbeddings(tx: Queryable, modelId: number, ids: string[], vectors: Uint8Array, dim: number): Promise<void> {
+  if (ids.length === 0) return;
+  const w = dim * 4;
+  await tx.query(
+    `INSERT INTO paper_embeddings (paper_id, model_id, vector)
+     SELECT ($1::text[])[i], $2, substring($3::bytea FROM (i - 1) * $4 + 1 FOR $4)
+     FROM generate_subscripts($1::text[], 1) AS i
+     JOIN papers p ON p.id = ($1::text[])[i]
+     ON CONFLICT (paper_id) DO UPDATE SET model_id = EXCLUDED.model_id, vector = EXCLUDED.vector`,
+    [ids, modelId, vectors, w],
+  );
+}
+
+/** Makes `modelId` the only active model; older inactive models are deleted (keeping the last `keep`). */
+export async function activateModel(tx: Queryable, modelId: number, keep = 2): Promise<void> {
+  await tx.query('UPDATE search_models SET active = false WHERE active AND id <> $1', [modelId]);
+  await tx.query('UPDATE search_models SET active = true WHERE id = $1', [modelId]);
+  await tx.query(
+    `DELETE FROM search_models WHERE NOT active AND id NOT IN (SELECT id FROM search_models ORDER BY id DESC LIMIT $1)`,
+    [keep],
+  );
+}
+
+/** The vectors stored under a model. */
+export function loadEmbeddings(db: Queryable, modelId: number): Promise<{ paper_id: string; vector: Uint8Array }[]> {
+  return db.query<{ paper_id: string; vector: Uint8Array }>(
+    'SELECT paper_id, vector FROM paper_embeddings WHERE model_id = $1',
+    [modelId],
+  );
+}
+
+export async function listModels(db: Queryable): Promise<{ id: number; version: string; createdAt: string; papersCount: number; active: boolean; size: number }[]> {
+  const rows = await db.query<{ id: number; version: string; created_at: string; papers_count: number; active: boolean; size: number }>(
+    `SELECT id::int AS id, version, created_at::text AS created_at, papers_count, active, length(bytes) AS size
+     FROM search_models ORDER BY id`,
+  );
+  return rows.map((r) => ({ id: r.id, version: r.version, createdAt: r.created_at, papersCount: r.papers_count, active: r.active, size: r.size }));
+}
+
+/** Cards for papers, in the order of `ids` (ids not found are left out). */
+export async function summariesByIds(db: Queryable, ids: string[]): Promise<PaperSummary[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<{
+    id: string; title: string; abstract_start: string; author_count: number; organization: string | null; first_listed: string;
+    primary_category: string; upvotes: number; num_comments: number; github_repo: string | null; trending_score: number;
+  }>(
+    `SELECT id, title, left(abstract, ${ABSTRACT_PREFIX}) AS abstract_start, cardinality(authors) AS author_count, organization,
+       first_listed, primary_category, upvotes, num_comments, github_repo, trending_score
+     FROM papers WHERE id = ANY($1::text[])`,
+    [ids],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const r = byId.get(id);
+    return r
+      ? [{
+          id: r.id, title: r.title, abstractStart: r.abstract_start, authorCount: r.author_count, organization: r.organization,
+          firstListed: r.first_listed, primaryCategory: r.primary_category, upvotes: r.upvotes, numComments: r.num_comments,
+          githubRepo: r.github_repo, trendingScore: r.trending_score,
+        }]
+      : [];
+  });
+}
