@@ -142,3 +142,9 @@ export async function summariesByIds(db: Queryable, ids: string[]): Promise<Pape
       : [];
   });
 }
+
+/** Whether a trained model is active (cheap: lets pages skip building the in-process index without one). */
+export async function hasActiveModel(db: Queryable): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM search_models WHERE active LIMIT 1');
+  return rows.length > 0;
+}

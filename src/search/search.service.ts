@@ -7,7 +7,7 @@ import { authorKey } from '../papers/authors.ts';
 import { dropSearchIndex, indexCaches, type CachedIndex } from './index-cache.ts';
 import { loadActive } from './model.service.ts';
 import { parseQuery, type ParsedQuery } from './query.ts';
-import { corpusStamp, loadCorpus, type CorpusStamp } from './search.repository.ts';
+import { corpusStamp, hasActiveModel, loadCorpus, type CorpusStamp } from './search.repository.ts';
 import { topK } from './bm25.ts';
 import { normalizeText, SearchIndex, type ScoredId } from './search-index.ts';
 import { tokenize } from './text.ts';
@@ -284,6 +284,8 @@ export interface SimilarResult {
 
 /** The papers most similar to a paper under the active model, best first (itself left out). */
 export async function similarPapers(db: Queryable, id: string, k = 10): Promise<SimilarResult> {
+  // Without a trained model there is nothing to rank by: don't build (and hold) the keyword index for it.
+  if (!(await hasActiveModel(db))) return { available: false, items: [], modelVersion: null };
   const index = await searchIndex(db);
   if (!index.model) return { available: false, items: [], modelVersion: null };
   const items = index.similar(id, k);
