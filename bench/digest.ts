@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
   const port = (smtp.server.address() as AddressInfo).port;
-  const env = { PAPERPULSE_DATA_DIR: dataDir, PAPERPULSE_HARVEST: 'false', LOG_LEVEL: 'warn', SMTP_URL: `smtp://127.0.0.1:${port}` };
+  const env = { PAPERPULSE_DATA_DIR: dataDir, PAPERPULSE_HARVEST: 'false', LOG_LEVEL: 'warn', SMTP_URL: `smtp://127.0.0.1:${port}?maxConnections=${concurrency}` };
   try {
     process.stdout.write('importing the corpus... ');
     cli(['migrate'], env);
