@@ -3,18 +3,18 @@
 // server (smtp-server) that counts and discards what it receives. Prints digests/s and the sender's peak
 // RSS. It prints figures; it never passes or fails on a time.
 //   BENCH_SUBSCRIBERS=10000   BENCH_FILE=...   BENCH_CONCURRENCY=5
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { openDb } from '../src/db/client.ts';
+import { paperpulseBin, rssOf, runPaperpulse } from './lib.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const bin = path.join(root, 'bin', 'paperpulse.js');
 const file = process.env.BENCH_FILE ?? path.resolve(root, '../shared/data/arxiv-cs-2025-07_2026-06.jsonl.gz');
 const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
 const concurrency = process.env.BENCH_CONCURRENCY ?? '5';
@@ -22,20 +22,7 @@ const concurrency = process.env.BENCH_CONCURRENCY ?? '5';
 const CATEGORY_CHOICES = [[], [], ['cs.CL'], ['cs.CV'], ['cs.LG', 'cs.AI'], ['cs.CL', 'cs.IR'], ['cs.RO']];
 const KEYWORD_CHOICES = [[], [], [], ['diffusion'], ['language model', 'reasoning'], ['robot'], ['graph']];
 
-function cli(args: string[], env: Record<string, string>): string {
-  const res = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (res.status !== 0) throw new Error(`paperpulse ${args.join(' ')} failed (${res.status})`);
-  return res.stdout;
-}
 
-function rssOf(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 async function main(): Promise<void> {
   if (!existsSync(file)) {
@@ -62,8 +49,8 @@ async function main(): Promise<void> {
   const env = { PAPERPULSE_DATA_DIR: dataDir, PAPERPULSE_HARVEST: 'false', LOG_LEVEL: 'warn', SMTP_URL: `smtp://127.0.0.1:${port}?maxConnections=${concurrency}` };
   try {
     process.stdout.write('importing the corpus... ');
-    cli(['migrate'], env);
-    console.log(`${JSON.parse(cli(['import', file, '--json'], env)).inserted} papers`);
+    runPaperpulse(['migrate'], env);
+    console.log(`${JSON.parse(runPaperpulse(['import', file, '--json'], env)).inserted} papers`);
 
     const db = await openDb({ databaseUrl: null, pgliteDir: path.join(dataDir, 'db') });
     const rows = Array.from({ length: subscribers }, (_, i) => ({
@@ -83,7 +70,7 @@ async function main(): Promise<void> {
     console.log(`${subscribers} confirmed subscribers; the digest of ${busy.day}`);
 
     const t0 = performance.now();
-    const child = spawn(process.execPath, [bin, 'digest', 'send', '--period', 'daily', '--date', busy.day, '--concurrency', concurrency, '--batch-size', '50', '--json'], {
+    const child = spawn(process.execPath, [paperpulseBin, 'digest', 'send', '--period', 'daily', '--date', busy.day, '--concurrency', concurrency, '--batch-size', '50', '--json'], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

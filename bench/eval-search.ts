@@ -19,6 +19,7 @@ import { loadCorpus, type CorpusRow } from '../src/search/search.repository.ts';
 import { SearchIndex } from '../src/search/search-index.ts';
 import { searchIn } from '../src/search/search.service.ts';
 import { createServerDatabase } from '../test/helpers/db.ts';
+import { loadCsfCube, similarityMetrics } from './lib.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name: string) => {
@@ -26,38 +27,6 @@ const arg = (name: string) => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 
-function loadCsfCube(dir: string) {
-  const lines = (f: string) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l.trim());
-  const papers = lines('corpus.jsonl').map((l) => {
-    const d = JSON.parse(l) as { paper_id: string; title: string; abstract: string };
-    return { id: `csfcube:${d.paper_id}`, title: d.title, abstract: d.abstract };
-  });
-  const queries = lines('queries.jsonl').map((l) => {
-    const d = JSON.parse(l) as { query_id: string; paper_id: string };
-    return { queryId: d.query_id, paperId: `csfcube:${d.paper_id}` };
-  });
-  const qrels = new Map<string, Map<string, number>>();
-  for (const l of lines('qrels.tsv').slice(1)) {
-    const [q, p, rel] = l.split('\t');
-    if (!qrels.has(q)) qrels.set(q, new Map());
-    qrels.get(q)!.set(`csfcube:${p}`, Number(rel));
-  }
-  return { papers, queries, qrels };
-}
-
-/** Average precision (relevance >= 2) and NDCG at 20% of the pool (linear gain, weights 1, 1, 1/log2(3), ...). */
-function similarityMetrics(ranked: readonly string[], judged: ReadonlyMap<string, number>) {
-  let hits = 0;
-  let ap = 0;
-  const relevant = [...judged.values()].filter((r) => r >= 2).length;
-  ranked.forEach((id, i) => {
-    if ((judged.get(id) ?? 0) >= 2) ap += ++hits / (i + 1);
-  });
-  const cut = Math.max(1, Math.floor(0.2 * judged.size));
-  const dcg = (rels: number[]) => rels.slice(0, cut).reduce((acc, r, i) => acc + r / Math.log2(Math.max(2, i + 1)), 0);
-  const ideal = dcg([...judged.values()].sort((a, b) => b - a));
-  return { ap: relevant ? ap / relevant : 0, ndcg: ideal > 0 ? dcg(ranked.map((id) => judged.get(id) ?? 0)) / ideal : 0 };
-}
 
 async function main() {
   const file = arg('file') ?? path.resolve(here, '../../shared/data/arxiv-cs-2025-07_2026-06.jsonl.gz');

@@ -25,6 +25,7 @@ import { KernelWorkspace } from '../src/search/kernels.ts';
 import { Prng } from '../src/search/prng.ts';
 import { StaticEmbeddingModel, trainStaticModel, type TrainOptions } from '../src/search/static-model.ts';
 import { tokenize } from '../src/search/text.ts';
+import { loadCsfCube, similarityMetrics, type CsfCube } from './lib.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const file = process.env.BENCH_FILE ?? path.resolve(here, '../../shared/data/arxiv-cs-2025-07_2026-06.jsonl.gz');
@@ -57,45 +58,6 @@ async function load(limit: number): Promise<Paper[]> {
   return out;
 }
 
-interface CsfCube {
-  papers: Paper[];
-  queries: { queryId: string; paperId: string }[];
-  /** query id -> (paper id -> relevance 0..3) */
-  qrels: Map<string, Map<string, number>>;
-}
-
-function loadCsfCube(dir: string): CsfCube {
-  const lines = (f: string) => readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l.trim());
-  const papers = lines('corpus.jsonl').map((l) => {
-    const d = JSON.parse(l) as { paper_id: string; title: string; abstract: string };
-    return { id: `csfcube:${d.paper_id}`, title: d.title, abstract: d.abstract };
-  });
-  const queries = lines('queries.jsonl').map((l) => {
-    const d = JSON.parse(l) as { query_id: string; paper_id: string };
-    return { queryId: d.query_id, paperId: `csfcube:${d.paper_id}` };
-  });
-  const qrels = new Map<string, Map<string, number>>();
-  for (const l of lines('qrels.tsv').slice(1)) {
-    const [q, p, rel] = l.split('\t');
-    if (!qrels.has(q)) qrels.set(q, new Map());
-    qrels.get(q)!.set(`csfcube:${p}`, Number(rel));
-  }
-  return { papers, queries, qrels };
-}
-
-/** Average precision (relevance >= 2 relevant) and NDCG at 20% of the pool (linear gain, 1/log2(max(2, rank))). */
-function paperSimilarityMetrics(ranked: readonly string[], judged: ReadonlyMap<string, number>) {
-  let hits = 0;
-  let ap = 0;
-  const relevant = [...judged.values()].filter((r) => r >= 2).length;
-  ranked.forEach((id, i) => {
-    if ((judged.get(id) ?? 0) >= 2) ap += ++hits / (i + 1);
-  });
-  const cut = Math.max(1, Math.floor(0.2 * judged.size));
-  const dcg = (rels: number[]) => rels.slice(0, cut).reduce((acc, r, i) => acc + r / Math.log2(Math.max(2, i + 1)), 0);
-  const ideal = dcg([...judged.values()].sort((a, b) => b - a));
-  return { ap: relevant ? ap / relevant : 0, ndcg: ideal > 0 ? dcg(ranked.map((id) => judged.get(id) ?? 0)) / ideal : 0 };
-}
 
 const ms = (t: number) => `${t.toFixed(0)} ms`;
 const s = (t: number) => `${(t / 1000).toFixed(1)} s`;
@@ -324,11 +286,11 @@ async function main() {
         .sort((a, b) => b.s - a.s)
         .map((r) => r.id);
       const bmRanked = bm.rerank(text(qi), pool).map((r) => r.id);
-      rows.semantic.push(paperSimilarityMetrics(semRanked, judged));
-      rows.BM25.push(paperSimilarityMetrics(bmRanked, judged));
+      rows.semantic.push(similarityMetrics(semRanked, judged));
+      rows.BM25.push(similarityMetrics(bmRanked, judged));
       const fuse = (wb: number, ws2: number) =>
         reciprocalRankFusion([{ items: bmRanked, weight: wb }, { items: semRanked, weight: ws2 }]).map((f) => f.item);
-      for (const w of semanticWeights) rows[`RRF 1:${w}`].push(paperSimilarityMetrics(fuse(1, w), judged));
+      for (const w of semanticWeights) rows[`RRF 1:${w}`].push(similarityMetrics(fuse(1, w), judged));
     }
     console.log(`CSFCube (${csf.queries.length} queries, judged pools; RRF weights BM25 : semantic):`);
     for (const [name, r] of Object.entries(rows)) {

@@ -5,35 +5,22 @@
 //   BENCH_FILE=...        another corpus file
 //   BENCH_SECONDS=10      seconds per URL
 //   BENCH_CONNECTIONS=50
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { openDb } from '../src/db/client.ts';
+import { paperpulseBin, rssOf, runPaperpulse } from './lib.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const bin = path.join(root, 'bin', 'paperpulse.js');
 const file = process.env.BENCH_FILE ?? path.resolve(root, '../shared/data/arxiv-cs-2025-07_2026-06.jsonl.gz');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 
-function cli(args: string[], env: Record<string, string>): string {
-  const res = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (res.status !== 0 && res.status !== 1) throw new Error(`paperpulse ${args.join(' ')} failed (${res.status})`);
-  return res.stdout;
-}
 
-function rssOf(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 async function load(url: string): Promise<autocannon.Result> {
   return autocannon({ url, connections, duration: seconds, pipelining: 1 });
@@ -48,8 +35,8 @@ async function main(): Promise<void> {
   const env = { PAPERPULSE_DATA_DIR: dataDir, PAPERPULSE_HARVEST: 'false', LOG_LEVEL: 'warn' };
   try {
     process.stdout.write('importing the corpus... ');
-    cli(['migrate'], env);
-    const imported = JSON.parse(cli(['import', file, '--json'], env));
+    runPaperpulse(['migrate'], env);
+    const imported = JSON.parse(runPaperpulse(['import', file, '--json'], env));
     console.log(`${imported.inserted} papers`);
 
     // Votes for a realistic trending page: a long tail, most papers with none.
@@ -60,9 +47,9 @@ async function main(): Promise<void> {
     );
     const [paper] = await db.query<{ id: string }>(`SELECT id FROM papers WHERE first_listed = $1 ORDER BY upvotes DESC LIMIT 1`, [busy.day]);
     await db.close();
-    cli(['trending', 'recompute'], env);
+    runPaperpulse(['trending', 'recompute'], env);
 
-    const server = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(process.execPath, [paperpulseBin, 'serve', '--port', '0'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
     const base = await new Promise<string>((resolve, reject) => {
       let out = '';
       server.stdout!.on('data', (d) => {
