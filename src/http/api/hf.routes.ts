@@ -2,6 +2,7 @@
 // `huggingface_hub` client makes, answered with bare JSON arrays and objects shaped as it reads them.
 // Point the client at paperpulse with HF_ENDPOINT=<PUBLIC_URL>. Registered under the /api prefix.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { registerPaperIdRoutes } from './paper-id-routes.ts';
 import type { Context } from '../../context.ts';
 import { AppError, invalidParameter } from '../../errors.ts';
 import { parsePeriod, type Period } from '../../feed/periods.ts';
@@ -139,35 +140,11 @@ export async function registerHfRoutes(api: FastifyInstance, ctx: Context): Prom
     200: ref('HfPaperInfo'),
     404: { description: 'No such paper', ...ref('ApiError') },
   } as const;
-  api.get(
-    '/papers/:id',
-    {
-      schema: {
-        tags: ['Hugging Face compatible'],
-        summary: 'One paper, as Hugging Face serves it',
-        description: 'A flat paper object. Versioned ids (2407.21783v2) give the paper; unknown ids give 404.',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 300, examples: ['2407.21783'] } } },
-        response: paperResponses,
-      },
-    },
-    (req: FastifyRequest<{ Params: { id: string } }>) => paperRoute(req.params.id),
-  );
-  // Old-style identifiers have a slash: /api/papers/hep-th/9901001.
-  api.get(
-    '/papers/:archive/:number',
-    {
-      schema: {
-        tags: ['Hugging Face compatible'],
-        summary: 'One paper with an old-style identifier (hep-th/9901001)',
-        params: {
-          type: 'object',
-          required: ['archive', 'number'],
-          properties: { archive: { type: 'string', maxLength: 100 }, number: { type: 'string', maxLength: 100 } },
-        },
-        response: paperResponses,
-      },
-    },
-    (req: FastifyRequest<{ Params: { archive: string; number: string } }>) =>
-      paperRoute(`${req.params.archive}/${req.params.number}`),
-  );
+  registerPaperIdRoutes(api, {
+    tags: ['Hugging Face compatible'],
+    summary: 'One paper, as Hugging Face serves it',
+    description: 'A flat paper object. Versioned ids (2407.21783v2) give the paper; unknown ids give 404.',
+    response: paperResponses,
+    handler: paperRoute,
+  });
 }

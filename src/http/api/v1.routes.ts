@@ -3,6 +3,7 @@
 // (1-100, default 50) and carry absolute `links` (self, first, last, prev, next, and the same list as an
 // HTML page, RSS and Atom) plus an RFC 8288 Link header. Registered under the /api/v1 prefix.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { registerPaperIdRoutes } from './paper-id-routes.ts';
 import type { Context } from '../../context.ts';
 import { AppError, invalidParameter } from '../../errors.ts';
 import { parsePeriod, type Period, type PeriodKind } from '../../feed/periods.ts';
@@ -116,36 +117,13 @@ export async function registerV1Routes(v1: FastifyInstance, ctx: Context): Promi
     if (!paper) throw new AppError('PAPER_NOT_FOUND', `No paper ${given.slice(0, 100)} here.`);
     return apiPaper(paper, base);
   };
-  v1.get(
-    '/papers/:id',
-    {
-      schema: {
-        tags: ['Papers'],
-        summary: 'One paper',
-        description: 'By arXiv identifier; a version suffix (2407.21783v2) or an "arXiv:" prefix is accepted.',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 300, examples: ['2407.21783'] } } },
-        response: paperResponses,
-      },
-    },
-    (req: FastifyRequest<{ Params: { id: string } }>) => paperRoute(req.params.id),
-  );
-  v1.get(
-    '/papers/:archive/:number',
-    {
-      schema: {
-        tags: ['Papers'],
-        summary: 'One paper with an old-style identifier (hep-th/9901001)',
-        params: {
-          type: 'object',
-          required: ['archive', 'number'],
-          properties: { archive: { type: 'string', maxLength: 100 }, number: { type: 'string', maxLength: 100 } },
-        },
-        response: paperResponses,
-      },
-    },
-    (req: FastifyRequest<{ Params: { archive: string; number: string } }>) =>
-      paperRoute(`${req.params.archive}/${req.params.number}`),
-  );
+  registerPaperIdRoutes(v1, {
+    tags: ['Papers'],
+    summary: 'One paper',
+    description: 'By arXiv identifier; a version suffix (2407.21783v2) or an "arXiv:" prefix is accepted.',
+    response: paperResponses,
+    handler: paperRoute,
+  });
 
   // ---- Similar papers (the semantic model; docs/search.md) ----------------------------------------
   const similarResponse = {
