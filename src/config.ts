@@ -25,6 +25,19 @@ export interface Config {
   harvestEnabled: boolean;
   secretKey: string;
   logLevel: string;
+  /** What makes the search vectors: the trained built-in model, a local ONNX model folder or an embeddings endpoint. */
+  embedder: 'builtin' | 'onnx' | 'openai';
+  /** EMBEDDER=onnx: a sentence-transformers ONNX export (config.json, tokenizer.json, onnx/model.onnx). */
+  embedderModelDir: string | null;
+  /** EMBEDDER=openai: base URL of an OpenAI-compatible API (…/v1), or the full …/embeddings URL. */
+  embeddingsUrl: string | null;
+  embeddingsModel: string | null;
+  embeddingsApiKey: string | null;
+  /** Texts per embeddings request. */
+  embeddingsBatch: number;
+  embeddingsTimeoutMs: number;
+  /** Retries of a request answered 429 or 5xx, or that failed to connect or timed out. */
+  embeddingsRetries: number;
 }
 
 export class ConfigError extends Error {
@@ -187,7 +200,79 @@ export const OPTIONS: OptionSpec[] = [
       return raw;
     },
   },
+  {
+    key: 'embedder', env: 'EMBEDDER', default: 'builtin',
+    description: 'What makes the search vectors: builtin (trained by "model train"), onnx (EMBEDDER_MODEL_DIR) or openai (EMBEDDINGS_URL)',
+    parse: (raw) => {
+      const v = raw.trim().toLowerCase();
+      if (v !== 'builtin' && v !== 'onnx' && v !== 'openai') throw new Error(`"${raw}" is not builtin, onnx or openai`);
+      return v;
+    },
+  },
+  {
+    key: 'embedderModelDir', env: 'EMBEDDER_MODEL_DIR', default: null,
+    description: 'EMBEDDER=onnx: folder of a sentence-transformers ONNX export (config.json, tokenizer.json, onnx/model.onnx)',
+    parse: nullable(parseOnnxModelDir),
+  },
+  {
+    key: 'embeddingsUrl', env: 'EMBEDDINGS_URL', default: null,
+    description: 'EMBEDDER=openai: base URL of an OpenAI-compatible embeddings API, e.g. http://127.0.0.1:11434/v1',
+    parse: nullable(parseUrl(['http:', 'https:'])),
+  },
+  {
+    key: 'embeddingsModel', env: 'EMBEDDINGS_MODEL', default: null,
+    description: 'EMBEDDER=openai: the model name sent with each request',
+    parse: nullable((raw) => raw.trim()),
+  },
+  {
+    key: 'embeddingsApiKey', env: 'EMBEDDINGS_API_KEY', default: null, secret: true, fileVariant: true,
+    description: 'EMBEDDER=openai: API key, sent as "Authorization: Bearer"; unset sends none',
+    parse: nullable((raw) => {
+      if (/[\r\n]/.test(raw)) throw new Error('must not contain line breaks');
+      return raw.trim();
+    }),
+  },
+  {
+    key: 'embeddingsBatch', env: 'EMBEDDINGS_BATCH', default: '64',
+    description: 'EMBEDDER=openai: texts per embeddings request',
+    parse: parseInteger(1, 2048),
+  },
+  {
+    key: 'embeddingsTimeoutMs', env: 'EMBEDDINGS_TIMEOUT', default: '60s',
+    description: 'EMBEDDER=openai: time limit of one embeddings request',
+    parse: (raw) => {
+      const ms = parseDuration(raw);
+      if (ms < 100) throw new Error('must be at least 100ms');
+      return ms;
+    },
+  },
+  {
+    key: 'embeddingsRetries', env: 'EMBEDDINGS_RETRIES', default: '4',
+    description: 'EMBEDDER=openai: retries of a request answered 429/5xx or that could not connect (exponential backoff)',
+    parse: parseInteger(0, 10),
+  },
 ];
+
+/** EMBEDDER_MODEL_DIR: an existing folder holding what a sentence-transformers ONNX export needs. */
+function parseOnnxModelDir(raw: string): string {
+  const dir = path.resolve(raw);
+  if (!existsSync(dir)) throw new Error(`${dir} does not exist`);
+  const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(path.join(dir, f)));
+  if (!existsSync(path.join(dir, 'onnx', 'model.onnx')) && !existsSync(path.join(dir, 'model.onnx'))) missing.push('onnx/model.onnx');
+  if (missing.length) throw new Error(`${dir} is not an ONNX sentence-embedding model folder: ${missing.join(', ')} missing`);
+  return dir;
+}
+
+/** Options that only make sense together (checked after each option parsed). */
+function crossProblems(c: Partial<Config>): string[] {
+  const problems: string[] = [];
+  if (c.embedder === 'onnx' && c.embedderModelDir === null) problems.push('EMBEDDER=onnx needs EMBEDDER_MODEL_DIR (the model folder)');
+  if (c.embedder === 'openai') {
+    if (c.embeddingsUrl === null) problems.push('EMBEDDER=openai needs EMBEDDINGS_URL (e.g. http://127.0.0.1:11434/v1)');
+    if (c.embeddingsModel === null) problems.push('EMBEDDER=openai needs EMBEDDINGS_MODEL (the model name the endpoint serves)');
+  }
+  return problems;
+}
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -234,6 +319,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       problems.push(`${source}: ${(err as Error).message}`);
     }
   }
+  problems.push(...crossProblems(out));
   if (problems.length) throw new ConfigError(problems);
   const config = out as Config;
   if (!config.secretKey) config.secretKey = ensureSecretKey(config.dataDir, opts.ensureDataDir ?? true);

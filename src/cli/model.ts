@@ -1,9 +1,12 @@
 // `paperpulse model train`: trains the semantic search model on every paper in the database, embeds every
 // paper and makes the new model the active one (one transaction: searches see the old model until then).
+// `paperpulse model embed`: the same for an external embedder (EMBEDDER=onnx|openai), which needs no training;
+// `--missing` only adds vectors for papers that arrived after the active model.
 // `paperpulse model status`: the stored models.
 import type { Command } from 'commander';
-import { trainAndActivate } from '../search/model.service.ts';
-import { listModels } from '../search/search.repository.ts';
+import { createExternalEmbedder, EmbedderError, type Embedder } from '../search/embedder.ts';
+import { embedAndActivate, embedMissing, loadBuiltinEmbedder, trainAndActivate } from '../search/model.service.ts';
+import { activeModelInfo, listModels } from '../search/search.repository.ts';
 import { CliError, withDataDir, type CliDeps, type CommonOptions } from './main.ts';
 import { createProgress } from './progress.ts';
 
@@ -46,6 +49,13 @@ Examples:
       throw new CliError('--epochs must be a whole number between 1 and 100', 2);
     }
     const summary = await deps.withContext(opts, async (ctx) => {
+      if (ctx.config.embedder !== 'builtin') {
+        throw new CliError(
+          `EMBEDDER=${ctx.config.embedder}: the vectors come from ${ctx.config.embedder === 'onnx' ? 'the ONNX model folder' : 'the embeddings endpoint'}, ` +
+            'there is nothing to train. Run "paperpulse model embed" to embed every paper with it (unset EMBEDDER to use the built-in model).',
+          2,
+        );
+      }
       const progress = createProgress({ total: 1, label: 'model', format: ' {stage} |{bar}| {percentage}% | {detail}' });
       try {
         return await trainAndActivate(ctx.db, {
@@ -84,14 +94,102 @@ Examples:
   });
 
   withDataDir(
+    model
+      .command('embed')
+      .description('embed every paper with the configured external embedder (EMBEDDER=onnx|openai) and switch to it')
+      .option('--missing', 'only embed papers that have no vector under the active model (also works with the built-in model)')
+      .option('--json', 'print the summary as one JSON object on stdout')
+      .addHelpText(
+        'after',
+        `
+EMBEDDER=onnx runs a local sentence-transformers ONNX export (EMBEDDER_MODEL_DIR); EMBEDDER=openai calls an
+OpenAI-compatible /v1/embeddings endpoint (EMBEDDINGS_URL, EMBEDDINGS_MODEL). Every paper is embedded first,
+then the vectors are stored and switched to in one transaction: until then the previous vectors serve.
+"serve" does the same in the background when the configured embedder is not the one that made the active
+vectors, and embeds new papers as they arrive.
+
+Examples:
+  EMBEDDER=onnx EMBEDDER_MODEL_DIR=./models/all-MiniLM-L6-v2 paperpulse model embed
+  EMBEDDER=openai EMBEDDINGS_URL=http://127.0.0.1:11434/v1 EMBEDDINGS_MODEL=nomic-embed-text paperpulse model embed
+  paperpulse model embed --missing`,
+      )
+      .exitOverride(),
+  ).action(async (opts: CommonOptions & { missing?: boolean; json?: boolean }) => {
+    const result = await deps.withContext(opts, async (ctx) => {
+      let embedder: Embedder | null = null;
+      try {
+        if (ctx.config.embedder === 'builtin') {
+          if (!opts.missing) {
+            throw new CliError('EMBEDDER is builtin: its vectors come with training. Run "paperpulse model train", or "model embed --missing" for papers that arrived after it.', 2);
+          }
+          embedder = (await loadBuiltinEmbedder(ctx.db))?.embedder ?? null;
+          if (!embedder) throw new CliError('no built-in model is active: run "paperpulse model train" first', 1);
+        } else {
+          embedder = await createExternalEmbedder(ctx.config);
+        }
+        const e = embedder!;
+        if (opts.missing) {
+          const active = await activeModelInfo(ctx.db);
+          if (!active || active.embedder !== e.identity) {
+            throw new CliError(
+              `the active vectors ${active ? `(${active.version}) were not made by ${e.label}` : 'do not exist yet'}: run "paperpulse model embed" without --missing`,
+              1,
+            );
+          }
+          const progress = createProgress({ total: 1, label: 'embed', format: ' embedding |{bar}| {value} papers' });
+          try {
+            const t0 = performance.now();
+            const r = await embedMissing(ctx.db, e, { onProgress: (n) => progress.update(n) });
+            return { missing: true as const, modelId: r.modelId, added: r.added, ms: Math.round(performance.now() - t0) };
+          } finally {
+            progress.stop();
+          }
+        }
+        const progress = createProgress({ total: 1, label: 'embed', format: ' {stage} |{bar}| {percentage}% | {detail}' });
+        try {
+          const t0 = performance.now();
+          const s = await embedAndActivate(ctx.db, e, {
+            onProgress: (p) => {
+              if (p.phase === 'load') progress.update(0, { stage: 'loading', detail: `${p.papers} papers` });
+              else if (p.phase === 'embed') {
+                progress.setTotal(p.total);
+                const rate = p.done / Math.max(0.001, (performance.now() - t0) / 1000);
+                progress.update(p.done, { stage: 'embedding', detail: `${p.done} of ${p.total} papers, ${rate.toFixed(0)}/s` });
+              } else if (p.phase === 'activate') progress.update(1, { stage: 'switching', detail: '' });
+            },
+          });
+          return { missing: false as const, ...s };
+        } finally {
+          progress.stop();
+        }
+      } catch (err) {
+        if (err instanceof EmbedderError) throw new CliError(err.message, 1);
+        throw err;
+      } finally {
+        await embedder?.close();
+      }
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else if (result.missing) {
+      process.stdout.write(`Embedded ${result.added} paper${result.added === 1 ? '' : 's'} that had no vector (${(result.ms / 1000).toFixed(1)} s).\n`);
+    } else {
+      process.stdout.write(
+        `Embedded ${result.papers} papers with ${result.embedder} (dimension ${result.dim}): ${(result.embedMs / 1000).toFixed(1)} s, ` +
+          `${result.papersPerSecond} papers/s; stored and switched in ${(result.writeMs / 1000).toFixed(1)} s. ${result.version} is now the active model.\n`,
+      );
+    }
+  });
+
+  withDataDir(
     model.command('status').description('list the stored models').option('--json', 'print JSON').exitOverride(),
   ).action(async (opts: CommonOptions & { json?: boolean }) => {
     const models = await deps.withContext(opts, (ctx) => listModels(ctx.db));
     if (opts.json) process.stdout.write(`${JSON.stringify(models)}\n`);
-    else if (models.length === 0) process.stdout.write('No model yet: run "paperpulse model train".\n');
+    else if (models.length === 0) process.stdout.write('No model yet: run "paperpulse model train" (or "model embed" with an external EMBEDDER).\n');
     else {
       for (const m of models) {
-        process.stdout.write(`${m.active ? '*' : ' '} ${m.version}  ${m.papersCount} papers  ${(m.size / 1e6).toFixed(1)} MB  ${m.createdAt}\n`);
+        const what = m.kind === 'builtin' ? `${(m.size / 1e6).toFixed(1)} MB` : m.embedder;
+        process.stdout.write(`${m.active ? '*' : ' '} ${m.version}  ${m.kind}  ${m.vectors} of ${m.papersCount} papers  dim ${m.dim ?? '?'}  ${what}  ${m.createdAt}\n`);
       }
     }
   });

@@ -38,7 +38,10 @@ export class SearchIndex {
   readonly row: Map<string, number>;
   readonly bm25: Bm25Index;
   readonly byTitle: Map<string, number[]>;
+  /** The trained model (query encoding); null without a model or when an external embedder made the vectors. */
   readonly model: StaticEmbeddingModel | null;
+  /** The vectors' dimension (0 without a model). */
+  readonly dim: number;
   readonly modelId: number | null;
   readonly modelVersion: string | null;
   private readonly ws: KernelWorkspace | null = null;
@@ -52,7 +55,14 @@ export class SearchIndex {
 
   constructor(
     corpus: readonly CorpusRow[],
-    model: { model: StaticEmbeddingModel; id: number; version: string; vectors: { paper_id: string; vector: Uint8Array }[] } | null,
+    model: {
+      model: StaticEmbeddingModel | null;
+      /** The vectors' dimension (the model's when omitted). */
+      dim?: number;
+      id: number;
+      version: string;
+      vectors: { paper_id: string; vector: Uint8Array }[];
+    } | null,
     bm25Options: Bm25Options = {},
   ) {
     this.docs = corpus.map((r) => ({
@@ -82,8 +92,9 @@ export class SearchIndex {
     this.model = model?.model ?? null;
     this.modelId = model?.id ?? null;
     this.modelVersion = model?.version ?? null;
-    if (model) {
-      const dim = model.model.dim;
+    this.dim = model ? model.dim ?? model.model?.dim ?? 0 : 0;
+    if (model && this.dim > 0) {
+      const dim = this.dim;
       this.ws = new KernelWorkspace({ bytes: 4 * (this.nPad * dim + 2 * dim + 2 * this.nPad) + 1024 });
       this.matrix = this.ws.f32(this.nPad * dim);
       this.qv = this.ws.f32(2 * dim);
@@ -131,8 +142,8 @@ export class SearchIndex {
 
   /** Cosine similarity of a query vector (unit length) to every paper with a vector, best `k`. */
   private nearest(q: Float32Array, k: number, exclude = -1): ScoredId[] {
-    if (!this.model || !this.matrix || !this.qv || !this.sims || !this.ws) return [];
-    const dim = this.model.dim;
+    if (!this.matrix || !this.qv || !this.sims || !this.ws || q.length !== this.dim) return [];
+    const dim = this.dim;
     this.qv.fill(0);
     this.qv.set(q.subarray(0, dim));
     this.ws.gemmNT(this.qv, this.matrix, this.sims, 2, this.nPad, dim);
@@ -149,11 +160,17 @@ export class SearchIndex {
     return this.nearest(v, k);
   }
 
+  /** The papers nearest to a query vector made by the active model's embedder (unit length; empty without vectors). */
+  nearestToVector(v: Float32Array, k: number): ScoredId[] {
+    if (!v.some((x) => x !== 0)) return [];
+    return this.nearest(v, k);
+  }
+
   /** `candidates` ordered by cosine similarity to paper `id` (best first); unknown ones last. */
   rankAmong(id: string, candidates: readonly string[]): string[] {
     const i = this.row.get(id);
-    if (i === undefined || !this.model || !this.matrix || !this.hasVector[i]) return [...candidates];
-    const dim = this.model.dim;
+    if (i === undefined || !this.matrix || !this.hasVector[i]) return [...candidates];
+    const dim = this.dim;
     const m = this.matrix;
     const score = (c: string) => {
       const j = this.row.get(c);
@@ -168,8 +185,8 @@ export class SearchIndex {
   /** The papers nearest to a paper (itself excluded); null when the paper or its vector is unknown. */
   similar(id: string, k: number): ScoredId[] | null {
     const i = this.row.get(id);
-    if (i === undefined || !this.model || !this.matrix || !this.hasVector[i]) return null;
-    const dim = this.model.dim;
+    if (i === undefined || !this.matrix || !this.hasVector[i]) return null;
+    const dim = this.dim;
     const v = this.matrix.slice(i * dim, (i + 1) * dim);
     return this.nearest(v, k, i).filter((r) => r.id !== id);
   }

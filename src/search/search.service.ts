@@ -5,7 +5,7 @@
 import type { Queryable } from '../db/client.ts';
 import { authorKey } from '../papers/authors.ts';
 import { dropSearchIndex, indexCaches, type CachedIndex } from './index-cache.ts';
-import { loadActive } from './model.service.ts';
+import { loadActiveVectors } from './model.service.ts';
 import { parseQuery, type ParsedQuery } from './query.ts';
 import { corpusStamp, hasActiveModel, loadCorpus, type CorpusStamp } from './search.repository.ts';
 import { topK } from './bm25.ts';
@@ -57,7 +57,7 @@ const STAMP_TTL_MS = 1000;
 
 
 function sameStamp(a: CorpusStamp, b: CorpusStamp): boolean {
-  return a.papers === b.papers && a.modified === b.modified && a.modelId === b.modelId;
+  return a.papers === b.papers && a.modified === b.modified && a.modelId === b.modelId && a.modelRevision === b.modelRevision;
 }
 
 /**
@@ -81,7 +81,7 @@ export async function searchIndex(db: Queryable, fresh = false): Promise<SearchI
   if (!e.building) {
     e.building = (async () => {
       try {
-        const [corpus, model] = await Promise.all([loadCorpus(db), stamp.modelId !== null ? loadActive(db) : Promise.resolve(null)]);
+        const [corpus, model] = await Promise.all([loadCorpus(db), stamp.modelId !== null ? loadActiveVectors(db) : Promise.resolve(null)]);
         const built: CachedIndex = { stamp, index: new SearchIndex(corpus, model), checkedAt: Date.now() };
         e.current = built;
         return built;
@@ -287,7 +287,7 @@ export async function similarPapers(db: Queryable, id: string, k = 10): Promise<
   // Without a trained model there is nothing to rank by: don't build (and hold) the keyword index for it.
   if (!(await hasActiveModel(db))) return { available: false, items: [], modelVersion: null };
   const index = await searchIndex(db);
-  if (!index.model) return { available: false, items: [], modelVersion: null };
+  if (index.modelId === null) return { available: false, items: [], modelVersion: null };
   const items = index.similar(id, k);
   return { available: items !== null, items: items ?? [], modelVersion: index.modelVersion };
 }
