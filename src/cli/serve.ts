@@ -3,6 +3,7 @@ import { createLogger } from '../log.ts';
 import { buildApp } from '../http/app.ts';
 import { startScheduler } from '../jobs/scheduler.ts';
 import { startDigestJob } from '../jobs/digest-job.ts';
+import { startRetrainJob } from '../jobs/retrain-job.ts';
 import { arxivHarvestRunner } from '../ingest/harvest-runner.ts';
 import { configFrom, withDataDir, type CliDeps, type CommonOptions } from './main.ts';
 import { createContext } from '../context.ts';
@@ -30,6 +31,7 @@ turns harvesting off.`,
     const app = await buildApp(ctx, { logRequests: ['debug', 'trace'].includes(config.logLevel) });
     let scheduler: ReturnType<typeof startScheduler> | null = null;
     let digests: ReturnType<typeof startDigestJob> | null = null;
+    let searchModel: ReturnType<typeof startRetrainJob> | null = null;
     let stopping: Promise<void> | null = null;
     const shutdown = (signal: string) => {
       if (stopping) return stopping;
@@ -40,6 +42,7 @@ turns harvesting off.`,
         await app.close();
         await scheduler?.stop();
         await digests?.stop();
+        await searchModel?.stop();
         await ctx.close();
         log.info('stopped');
       })();
@@ -54,6 +57,8 @@ turns harvesting off.`,
           log.info(`paperpulse is serving on ${address} (database: ${ctx.db.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL server'})`);
           scheduler = startScheduler(ctx, arxivHarvestRunner);
           digests = startDigestJob(ctx);
+          // Retrains the built-in model (worker thread) or embeds with the configured embedder; embeds new papers.
+          searchModel = startRetrainJob(ctx);
         })
         .catch(async (err: Error) => {
           await ctx.close();

@@ -4,7 +4,8 @@
 import type { Db, Queryable } from '../db/client.ts';
 import { BuiltinEmbedder, EmbedderError, type Embedder } from './embedder.ts';
 import { dropSearchIndex } from './index-cache.ts';
-import { StaticEmbeddingModel, tokenizeDoc, trainStaticModel, type TrainProgress } from './static-model.ts';
+import { StaticEmbeddingModel, type TrainProgress } from './static-model.ts';
+import { trainAndEncode, trainInWorker, type TrainJob } from './train-worker.ts';
 import { tokenize } from './text.ts';
 import {
   activateModel,
@@ -35,6 +36,11 @@ export interface TrainAndActivateOptions {
   extraTrainingDocs?: readonly { title: string; abstract: string }[];
   /** Papers per vector write (default 2000). */
   writeBatch?: number;
+  /**
+   * Train in a worker thread (serve's background retraining: the event loop stays free for requests); the default,
+   * false, trains on this thread (the CLI).
+   */
+  worker?: boolean;
 }
 
 export type ModelProgress =
@@ -66,40 +72,37 @@ export async function trainAndActivate(db: Db, opts: TrainAndActivateOptions = {
   const corpus = await loadCorpus(db);
   opts.onProgress?.({ phase: 'load', papers: corpus.length });
   if (corpus.length < 2) throw new Error(`a model needs at least 2 papers to train on; the database holds ${corpus.length}`);
-  const tokenized = corpus.map((p) => tokenizeDoc(p));
   const loadMs = performance.now() - t0;
   const t1 = performance.now();
   const seed = opts.seed ?? 42;
-  const ex = opts.excludeFromTraining;
-  const trainDocs = (ex?.size ? tokenized.filter((_, i) => !ex.has(corpus[i].id)) : tokenized).concat(
-    (opts.extraTrainingDocs ?? []).map((d) => tokenizeDoc(d)),
-  );
-  const model = await trainStaticModel(trainDocs, {
+  const job: TrainJob = {
+    papers: corpus.map((p) => ({ id: p.id, title: p.title, abstract: p.abstract })),
+    exclude: opts.excludeFromTraining?.size ? [...opts.excludeFromTraining] : undefined,
+    extraDocs: opts.extraTrainingDocs?.map((d) => ({ title: d.title, abstract: d.abstract })),
     seed,
     threads: opts.threads ?? 1,
     epochs: opts.epochs,
     dim: opts.dim,
     batchSize: opts.batchSize,
-    signal: opts.signal,
-    onProgress: (p) => opts.onProgress?.({ phase: 'train', train: p }),
-  });
+  };
+  const onTrain = (p: TrainProgress) => opts.onProgress?.({ phase: 'train', train: p });
+  const trained = opts.worker ? await trainInWorker(job, onTrain, opts.signal) : await trainAndEncode(job, onTrain, opts.signal);
+  opts.signal?.throwIfAborted();
   const trainMs = performance.now() - t1;
-  const bytes = model.serialize();
+  const { bytes, dim, vectors } = trained;
   const version = `static-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${seed}-n${corpus.length}`;
 
   const t2 = performance.now();
-  const dim = model.dim;
   const batch = opts.writeBatch ?? 2000;
   const modelId = await db.transaction(async (tx) => {
-    const id = await insertModel(tx, { version, papersCount: corpus.length, bytes, kind: 'builtin', embedder: 'builtin', dim: model.dim });
+    const id = await insertModel(tx, { version, papersCount: corpus.length, bytes, kind: 'builtin', embedder: 'builtin', dim });
     await deleteOtherEmbeddings(tx, id);
-    const vec = new Float32Array(batch * dim);
     for (let start = 0; start < corpus.length; start += batch) {
-      const slice = corpus.slice(start, start + batch);
-      slice.forEach((p, i) => model.encodeTokens([...tokenized[start + i].title, ...tokenized[start + i].abstract], vec, i * dim));
-      const buf = Buffer.from(vec.buffer, 0, slice.length * dim * 4);
-      await writeEmbeddings(tx, id, slice.map((p) => p.id), littleEndianBytes(buf, slice.length * dim), dim);
-      opts.onProgress?.({ phase: 'embed', done: start + slice.length, total: corpus.length });
+      const n = Math.min(batch, corpus.length - start);
+      const slice = vectors.subarray(start * dim, (start + n) * dim);
+      const buf = Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength);
+      await writeEmbeddings(tx, id, corpus.slice(start, start + n).map((p) => p.id), littleEndianBytes(buf, n * dim), dim);
+      opts.onProgress?.({ phase: 'embed', done: start + n, total: corpus.length });
     }
     opts.onProgress?.({ phase: 'activate' });
     await activateModel(tx, id);
@@ -111,7 +114,7 @@ export async function trainAndActivate(db: Db, opts: TrainAndActivateOptions = {
     modelId,
     version,
     papers: corpus.length,
-    vocabulary: model.vocab.terms.length,
+    vocabulary: trained.vocabulary,
     dim,
     loadMs: Math.round(loadMs),
     trainMs: Math.round(trainMs),
