@@ -15,6 +15,7 @@ import { registerModel } from './model.ts';
 import { registerServe } from './serve.ts';
 import { registerStats } from './stats.ts';
 import { registerTrending } from './trending.ts';
+import { registerUser } from './user.ts';
 import { registerVote } from './vote.ts';
 
 export const VERSION: string = JSON.parse(
@@ -84,6 +85,7 @@ Examples:
   registerIngest(program, deps);
   registerStats(program, deps);
   registerVote(program, deps);
+  registerUser(program, deps);
   registerTrending(program, deps);
   registerDigest(program, deps);
   registerModel(program, deps);

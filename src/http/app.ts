@@ -6,6 +6,9 @@ import { countPapers } from '../papers/papers.repository.ts';
 import { registerApiRoutes } from './api/api.routes.ts';
 import { registerFeedRoutes } from './feeds/feeds.routes.ts';
 import { registerWebRoutes } from './web/routes.ts';
+import { registerAccountRoutes, type AccountRouteOptions } from './web/account.routes.ts';
+import { Auth, registerAuth } from './web/auth.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSubscribeRoutes, type SubscribeRouteOptions } from './web/subscribe.routes.ts';
 
 export interface AppOptions {
@@ -13,6 +16,8 @@ export interface AppOptions {
   logRequests?: boolean;
   /** Email digest pages: the mailer for confirmations and the rate limits (tests). */
   subscribe?: SubscribeRouteOptions;
+  /** Account pages: the mailer for sign-in links and the rate limits (tests). */
+  accounts?: AccountRouteOptions;
 }
 
 export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -22,6 +27,10 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
     bodyLimit: 1024 * 1024,
     trustProxy: false,
   });
+
+  registerSecurityHeaders(app, ctx.config.publicUrl);
+  const auth = new Auth(ctx);
+  registerAuth(app, auth);
 
   app.get(
     '/healthz',
@@ -48,6 +57,7 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
 
   await registerWebRoutes(app, ctx);
   await registerSubscribeRoutes(app, ctx, opts.subscribe);
+  await registerAccountRoutes(app, ctx, auth, opts.accounts);
   await registerApiRoutes(app, ctx);
   await registerFeedRoutes(app, ctx);
 

@@ -30,7 +30,8 @@ import { authorPage, emptySitePage, periodPage, periodPath, searchPage, trending
 import { parseQuery } from '../../search/query.ts';
 import { search, similarPapers } from '../../search/search.service.ts';
 import { summariesByIds } from '../../search/search.repository.ts';
-import { page, type Section, type Theme } from './views/layout.ts';
+import { page, type HeaderViewer, type Section, type Theme } from './views/layout.ts';
+import { headerViewer } from './account.routes.ts';
 import { paperNotFoundPage, paperPage } from './views/paper.ts';
 
 export interface WebOptions {
@@ -44,7 +45,8 @@ export interface WebOptions {
 const THEME_COOKIE_RE = /(?:^|;\s*)paperpulse-theme=(light|dark)(?:;|$)/;
 const MAX_SEARCH_LENGTH = 300;
 
-type Render = (theme: Theme | null) => RenderResult | Promise<RenderResult>;
+/** Renders a page for a theme and, on pages rendered for one signed-in member, their header. */
+type Render = (theme: Theme | null, viewer?: HeaderViewer | null) => RenderResult | Promise<RenderResult>;
 
 interface ViewLike {
   title: string;
@@ -55,9 +57,9 @@ interface ViewLike {
 }
 
 function htmlView(status: number, view: ViewLike, extra: { section?: Section; query?: string; noindex?: boolean } = {}): Render {
-  return (theme) => ({
+  return (theme, viewer) => ({
     status,
-    body: page({ title: view.title, description: view.description, body: view.body, feeds: view.feeds, theme, ...extra }),
+    body: page({ title: view.title, description: view.description, body: view.body, feeds: view.feeds, theme, viewer, ...extra }),
   });
 }
 
@@ -71,7 +73,7 @@ function send(req: FastifyRequest, reply: FastifyReply, page: CachedPage): Fasti
   reply
     .code(page.status)
     .header('Content-Type', 'text/html; charset=utf-8')
-    .header('Cache-Control', 'no-cache')
+    .header('Cache-Control', req.viewer ? 'private, no-cache' : 'no-cache')
     .header('ETag', page.etag)
     .header('Vary', 'Cookie')
     .header('X-Content-Type-Options', 'nosniff');
@@ -80,7 +82,7 @@ function send(req: FastifyRequest, reply: FastifyReply, page: CachedPage): Fasti
 }
 
 async function sendUncached(req: FastifyRequest, reply: FastifyReply, render: Render): Promise<FastifyReply> {
-  const result = await render(themeOf(req));
+  const result = await render(themeOf(req), headerViewer(req.viewer));
   return send(req, reply, finishPage(result));
 }
 
@@ -151,6 +153,8 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
 
   /** Serves the page cached under key (per theme), rendering it on a miss. */
   const cached = async (req: FastifyRequest, reply: FastifyReply, key: string, render: Render) => {
+    // Pages for a signed-in member carry their name and form tokens: rendered for them, never shared.
+    if (req.viewer) return sendUncached(req, reply, render);
     const theme = themeOf(req);
     return send(req, reply, await cache.get(`${theme ?? '-'} ${key}`, async () => render(theme)));
   };
@@ -187,17 +191,17 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
         to: req.query.to || undefined,
       };
       const key = `search ${sort} ${p} ${filters.cat ?? ''} ${filters.author ?? ''} ${filters.from ?? ''} ${filters.to ?? ''} ${q}`;
-      return cached(req, reply, key, async (theme) => {
+      return cached(req, reply, key, async (theme, viewer) => {
         const data = await searchPageData(q, sort, p, filters);
-        return htmlView(200, searchPage(data, ctx.clock()), { query: q, noindex: true })(theme);
+        return htmlView(200, searchPage(data, ctx.clock()), { query: q, noindex: true })(theme, viewer);
       });
     }
     const sort = req.query.sort === 'newest' ? 'newest' : 'trending';
-    return cached(req, reply, `latest ${sort} ${p}`, async (theme) => {
+    return cached(req, reply, `latest ${sort} ${p}`, async (theme, viewer) => {
       const feed = await latestFeed(ctx.db, sort, p);
-      if (!feed) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme);
-      if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers', { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme);
-      return htmlView(200, periodPage(feed, ctx.clock(), '/papers', true), { section: 'daily' })(theme);
+      if (!feed) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme, viewer);
+      if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers', { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme, viewer);
+      return htmlView(200, periodPage(feed, ctx.clock(), '/papers', true), { section: 'daily' })(theme, viewer);
     });
   };
 
@@ -236,11 +240,11 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
       const period = parsed.value;
       const { sort = 'trending', p = 1 } = req.query;
       const path = periodPath(period);
-      return cached(req, reply, `${kind} ${period.key} ${sort} ${p}`, async (theme) => {
+      return cached(req, reply, `${kind} ${period.key} ${sort} ${p}`, async (theme, viewer) => {
         const feed = await periodFeed(ctx.db, period, sort, p);
-        if (feed.first === null) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme);
-        if (feed.outOfRange) return pageOutOfRange(feed, withQuery(path, { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme);
-        return htmlView(200, periodPage(feed, ctx.clock(), path), { section: 'daily', noindex: feed.total === 0 })(theme);
+        if (feed.first === null) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme, viewer);
+        if (feed.outOfRange) return pageOutOfRange(feed, withQuery(path, { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme, viewer);
+        return htmlView(200, periodPage(feed, ctx.clock(), path), { section: 'daily', noindex: feed.total === 0 })(theme, viewer);
       });
     };
 
@@ -255,12 +259,12 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
     }
     // One address per paper: versions, "arXiv:" prefixes and subject classes redirect to the bare id.
     if (parsed.id !== given) return reply.redirect(`/papers/${parsed.id}`, 301);
-    return cached(req, reply, `paper ${parsed.id}`, async (theme) => {
+    return cached(req, reply, `paper ${parsed.id}`, async (theme, viewer) => {
       const paper = await paperById(ctx.db, parsed.id);
-      if (!paper) return htmlView(404, paperNotFoundPage(parsed.id), { noindex: true })(theme);
+      if (!paper) return htmlView(404, paperNotFoundPage(parsed.id), { noindex: true })(theme, viewer);
       const sim = await similarPapers(ctx.db, paper.id, 10);
       const similar = { model: sim.modelVersion, papers: await summariesByIds(ctx.db, sim.items.map((i) => i.id)) };
-      return htmlView(200, paperPage(paper, ctx.clock(), similar))(theme);
+      return htmlView(200, paperPage(paper, ctx.clock(), similar))(theme, viewer);
     });
   };
 
@@ -314,10 +318,10 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
         { schema: { hide: true, querystring: pageOnlyQuery, response: htmlResponse } },
         async (req: FastifyRequest<{ Querystring: { p?: number } }>, reply) => {
           const p = req.query.p ?? 1;
-          return cached(req, reply, `trending ${p}`, async (theme) => {
+          return cached(req, reply, `trending ${p}`, async (theme, viewer) => {
             const feed = await trendingFeed(ctx.db, p);
-            if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers/trending', { p: feed.pages }))(theme);
-            return htmlView(200, trendingPage(feed, ctx.clock()), { section: 'trending' })(theme);
+            if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers/trending', { p: feed.pages }))(theme, viewer);
+            return htmlView(200, trendingPage(feed, ctx.clock()), { section: 'trending' })(theme, viewer);
           });
         },
       );
@@ -354,11 +358,11 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
           const p = req.query.p ?? 1;
           const name = req.params.name;
           const path = `/authors/${encodeURIComponent(name)}`;
-          return cached(req, reply, `author ${p} ${name}`, async (theme) => {
+          return cached(req, reply, `author ${p} ${name}`, async (theme, viewer) => {
             const feed = await authorFeed(ctx.db, name, p);
-            if (feed.total === 0) return htmlView(404, authorPage(feed, ctx.clock(), path), { noindex: true })(theme);
-            if (feed.outOfRange) return pageOutOfRange(feed, withQuery(path, { p: feed.pages }))(theme);
-            return htmlView(200, authorPage(feed, ctx.clock(), path))(theme);
+            if (feed.total === 0) return htmlView(404, authorPage(feed, ctx.clock(), path), { noindex: true })(theme, viewer);
+            if (feed.outOfRange) return pageOutOfRange(feed, withQuery(path, { p: feed.pages }))(theme, viewer);
+            return htmlView(200, authorPage(feed, ctx.clock(), path))(theme, viewer);
           });
         },
       );

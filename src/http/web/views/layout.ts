@@ -26,7 +26,24 @@ export interface PageOptions {
   noindex?: boolean;
   /** Feeds of the list the page shows, announced for feed readers (autodiscovery). */
   feeds?: FeedLink[];
+  /** The signed-in member (pages rendered for one person); null or absent: the signed-out header. */
+  viewer?: HeaderViewer | null;
   body: SafeHtml;
+}
+
+/** What the header shows of the signed-in member. */
+export interface HeaderViewer {
+  username: string;
+  /** The session's CSRF token (the sign-out form). */
+  csrf: string;
+  role: string;
+}
+
+function accountMenu(viewer: HeaderViewer | null | undefined): SafeHtml {
+  if (!viewer) {
+    return html`<a class="header-link" href="/submit">Submit</a><a class="header-link" href="/signin">Sign in</a>`;
+  }
+  return html`<a class="header-link" href="/submit">Submit</a><a class="header-link" href="/users/${viewer.username}" data-username="${viewer.username}">@${viewer.username}</a><a class="header-link" href="/settings">Settings</a><form method="post" action="/signout" class="signout-form"><input type="hidden" name="_csrf" value="${viewer.csrf}"><button type="submit" class="link-button">Sign out</button></form>`;
 }
 
 const SITE = 'paperpulse';
@@ -55,7 +72,7 @@ export function page(opts: PageOptions): string {
   const title = plainTitleText(opts.title);
   const dark = opts.theme === 'dark';
   return html`<!doctype html>
-<html lang="en" class="no-js"${opts.theme ? html` data-theme="${opts.theme}"` : ''}>
+<html lang="en" class="no-js"${opts.theme ? html` data-theme="${opts.theme}"` : ''}${opts.viewer ? html` data-csrf="${opts.viewer.csrf}"` : ''}>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -78,6 +95,7 @@ ${navLink('/papers/trending', 'Trending', opts.section === 'trending')}
 </ul></nav>
 <form role="search" action="/papers" method="get" class="search-form"><label for="search-input" class="visually-hidden">Search papers</label><input id="search-input" type="search" name="q" value="${opts.query ?? ''}" placeholder="Search papers" maxlength="300" autocomplete="off"><button type="submit">Search</button></form>
 <div class="header-tools">
+${accountMenu(opts.viewer)}
 <button id="theme-toggle" type="button" class="js-only" aria-pressed="${dark ? 'true' : 'false'}">Dark theme</button>
 <button id="help-button" type="button" class="js-only" aria-haspopup="dialog">Keyboard shortcuts (?)</button>
 </div>
