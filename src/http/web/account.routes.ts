@@ -86,7 +86,7 @@ export function sendPrivateView(req: FastifyRequest, reply: FastifyReply, status
     .send(page({ title: view.title, body: view.body, theme: themeOf(req), noindex: opts.noindex ?? true, viewer: headerViewer(req.viewer) }));
 }
 
-export const headerViewer = (v: Viewer | null) => (v && v.via === 'session' ? { username: v.member.username, csrf: v.csrf, role: v.member.role } : null);
+export const headerViewer = (v: Viewer | null) => (v && v.via === 'session' ? { id: v.member.id, username: v.member.username, csrf: v.csrf, role: v.member.role } : null);
 
 type Body = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) ? String(v[0] ?? '') : '');

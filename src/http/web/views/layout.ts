@@ -33,6 +33,8 @@ export interface PageOptions {
 
 /** What the header shows of the signed-in member. */
 export interface HeaderViewer {
+  /** The member's user id (pages look up their votes, their comments...). */
+  id: number;
   username: string;
   /** The session's CSRF token (the sign-out form). */
   csrf: string;
