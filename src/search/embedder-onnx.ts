@@ -128,6 +128,7 @@ interface HfModel {
 
 export class OnnxEmbedder implements Embedder {
   readonly kind = 'onnx' as const;
+  readonly name: string;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -143,7 +144,9 @@ export class OnnxEmbedder implements Embedder {
     private readonly Tensor: HfTensorClass,
     /** Special tokens the tokenizer puts after a text ([SEP], </s>): kept when a long text is cut. */
     private readonly tailSpecials: number,
-  ) {}
+  ) {
+    this.name = path.basename(dir);
+  }
 
   /** Loads the model in `dir`; throws EmbedderError saying what is wrong with the folder. */
   static async open(dir: string, opts: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {

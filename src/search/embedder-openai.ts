@@ -76,6 +76,7 @@ export class OpenAiEmbedder implements Embedder {
   readonly kind = 'openai' as const;
   readonly identity: string;
   readonly label: string;
+  readonly name: string;
   readonly batchSize: number;
   readonly endpoint: string;
   /** Requests sent, retries included (for tests and figures). */
@@ -86,6 +87,7 @@ export class OpenAiEmbedder implements Embedder {
     this.endpoint = embeddingsEndpoint(opts.url);
     this.identity = `openai:${opts.model}@${displayUrl(this.endpoint)}`;
     this.label = `${opts.model} at ${displayUrl(this.endpoint)}`;
+    this.name = opts.model;
     this.batchSize = opts.batchSize ?? 64;
     this.dim = opts.dim ?? null;
   }

@@ -31,8 +31,10 @@ export interface Embedder {
    * file>', 'openai:<model>@<endpoint>'.
    */
   readonly identity: string;
-  /** Short, human-readable name (logs, model versions). */
+  /** Short, human-readable description (logs, messages). */
   readonly label: string;
+  /** The model's name alone (model versions): the folder's, the endpoint's model, 'builtin'. */
+  readonly name: string;
   /** Papers per embedDocuments call that suits this embedder (callers slice their work by it). */
   readonly batchSize: number;
   /** One unit-length vector per paper, in order; all of one dimension. Throws EmbedderError with a clear message. */
@@ -72,6 +74,7 @@ export function normalizeInPlace(v: Float32Array): Float32Array {
 export class BuiltinEmbedder implements Embedder {
   readonly kind = 'builtin' as const;
   readonly identity = 'builtin';
+  readonly name = 'builtin';
   readonly batchSize = 2000;
   constructor(readonly model: StaticEmbeddingModel, readonly label = 'built-in model') {}
 

@@ -195,7 +195,7 @@ export interface EmbedSummary {
 
 /** A model version for an external embedder: kind, a name, the UTC time and the paper count. */
 function externalVersion(embedder: Embedder, papers: number): string {
-  const name = embedder.label.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  const name = embedder.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
   return `${embedder.kind}-${name}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-n${papers}`;
 }
 
