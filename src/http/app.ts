@@ -56,7 +56,7 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
   );
 
   await registerWebRoutes(app, ctx);
-  await registerSubscribeRoutes(app, ctx, opts.subscribe);
+  await registerSubscribeRoutes(app, ctx, opts.subscribe, auth);
   await registerAccountRoutes(app, ctx, auth, opts.accounts);
   await registerApiRoutes(app, ctx);
   await registerFeedRoutes(app, ctx);

@@ -138,6 +138,19 @@ export async function unsubscribe(deps: SubscriptionDeps, id: number): Promise<S
   return sub;
 }
 
+/**
+ * Subscribes an address that is already proven: a signed-in member's, who signed in with a link sent
+ * to it. No confirmation message is needed (double opt-in is what the sign-in link did); a paused or
+ * confirmed subscription is left as it is. Returns the subscription.
+ */
+export async function subscribeVerified(deps: SubscriptionDeps, email: string): Promise<Subscription> {
+  const now = deps.clock();
+  return deps.db.transaction(async (tx) => {
+    const { subscription } = await upsertPending(tx, email, now);
+    return (await confirmSubscription(tx, subscription.id, now)) ?? subscription;
+  });
+}
+
 /** What the outbox sender does to subscriptions as their mail is delivered or fails. */
 export function subscriptionOutboxHooks(clock: () => Date): OutboxHooks {
   return {

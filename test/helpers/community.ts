@@ -143,7 +143,7 @@ export async function signUp(site: Site, username: string, email = `${username}@
   const formPage = await b.request('GET', '/signin');
   const sent = await b.request('POST', '/signin', { email, _csrf: csrfIn(formPage.body) });
   if (sent.statusCode !== 200) throw new Error(`sign-in form answered ${sent.statusCode}`);
-  const link = await latestSignInLink(site, email);
+  const link = await latestSignInLink(site, email.toLowerCase());
   const confirm = await b.request('GET', link);
   const done = await b.request('POST', link, { username, display_name: displayName, _csrf: csrfIn(confirm.body) });
   if (done.statusCode !== 303) throw new Error(`account form answered ${done.statusCode}: ${done.body.slice(0, 300)}`);
@@ -156,7 +156,7 @@ export async function signIn(site: Site, email: string): Promise<Member> {
   const b = browser(site.app);
   const formPage = await b.request('GET', '/signin');
   await b.request('POST', '/signin', { email, _csrf: csrfIn(formPage.body) });
-  const link = await latestSignInLink(site, email);
+  const link = await latestSignInLink(site, email.toLowerCase());
   const confirm = await b.request('GET', link);
   const done = await b.request('POST', link, { _csrf: csrfIn(confirm.body) });
   if (done.statusCode !== 303) throw new Error(`sign-in answered ${done.statusCode}`);

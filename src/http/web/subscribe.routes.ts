@@ -27,10 +27,13 @@ import {
   pauseSubscription,
   requestSubscription,
   resumeSubscription,
+  subscribeVerified,
   subscriptionFromLink,
   unsubscribe,
   updatePreferences,
 } from '../../subscriptions/subscriptions.service.ts';
+import { headerViewer } from './account.routes.ts';
+import { requireMember, type Auth } from './auth.ts';
 import { Csrf, CSRF_FIELD } from './csrf.ts';
 import { errorPage } from './views/errors.ts';
 import { page, type Theme } from './views/layout.ts';
@@ -79,13 +82,13 @@ function sendView(req: FastifyRequest, reply: FastifyReply, status: number, view
     .header('Content-Security-Policy', "frame-ancestors 'none'")
     .header('X-Content-Type-Options', 'nosniff')
     .header('X-Robots-Tag', 'noindex')
-    .send(page({ title: view.title, body: view.body, theme: themeOf(req), noindex: true }));
+    .send(page({ title: view.title, body: view.body, theme: themeOf(req), noindex: true, viewer: headerViewer(req.viewer) }));
 }
 
 type Body = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) ? String(v[0] ?? '') : '');
 
-export async function registerSubscribeRoutes(app: FastifyInstance, ctx: Context, opts: SubscribeRouteOptions = {}): Promise<void> {
+export async function registerSubscribeRoutes(app: FastifyInstance, ctx: Context, opts: SubscribeRouteOptions = {}, auth?: Auth): Promise<void> {
   const ownMailer = !opts.mailer;
   const mailer = opts.mailer ?? createMailer({ smtpUrl: ctx.config.smtpUrl, dataDir: ctx.config.dataDir, from: ctx.config.mailFrom });
   const deps = { db: ctx.db, config: ctx.config, clock: ctx.clock, log: ctx.log };
@@ -118,9 +121,22 @@ export async function registerSubscribeRoutes(app: FastifyInstance, ctx: Context
     r.get(
       '/subscribe',
       { schema: { hide: true, querystring: { type: 'object', properties: { email: { type: 'string', maxLength: 300 } } } } },
-      async (req: FastifyRequest<{ Querystring: { email?: string } }>, reply) =>
-        sendView(req, reply, 200, subscribePage({ csrf: csrf.issue(req, reply, 'subscribe'), email: req.query.email })),
+      async (req: FastifyRequest<{ Querystring: { email?: string } }>, reply) => {
+        const member = req.viewer?.via === 'session' && req.viewer.member.email ? { email: req.viewer.member.email, csrf: req.viewer.csrf } : undefined;
+        return sendView(req, reply, 200, subscribePage({ csrf: csrf.issue(req, reply, 'subscribe'), email: req.query.email, member }));
+      },
     );
+
+    // A signed-in member's address was proven by their sign-in link: one click, no confirmation email.
+    r.post('/subscribe/member', { schema: { hide: true, body: { type: 'object', properties: { [CSRF_FIELD]: { type: 'string', maxLength: 200 } } } } }, async (req: FastifyRequest<{ Body: Body }>, reply) => {
+      if (!auth) return reply.code(404).send();
+      const viewer = requireMember(auth, req, reply, { next: '/subscribe' });
+      if (!viewer) return reply;
+      const email = viewer.member.email;
+      if (!email) return sendView(req, reply, 400, errorPage(400, 'Your account has no email address to send the digest to.'));
+      const sub = await subscribeVerified(deps, email);
+      return reply.redirect(`${manageHref(sub)}?done=subscribed`, 303);
+    });
 
     r.post(
       '/subscribe',

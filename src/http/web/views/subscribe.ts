@@ -30,14 +30,31 @@ export function subscribeBox(): SafeHtml {
 </section>`;
 }
 
-export function subscribePage(opts: { csrf: string; email?: string; error?: string; notice?: string; status?: number }): SubscribeView {
+export function subscribePage(opts: {
+  csrf: string;
+  email?: string;
+  error?: string;
+  notice?: string;
+  status?: number;
+  /** A signed-in member: one click subscribes their address (proven by their sign-in). */
+  member?: { email: string; csrf: string };
+}): SubscribeView {
   const invalid = Boolean(opts.error);
+  const oneClick = opts.member
+    ? html`<form method="post" action="/subscribe/member" class="one-click-subscribe">
+${csrfInput(opts.member.csrf)}
+<p>You are signed in as <strong>${opts.member.email}</strong>.</p>
+<button type="submit">Subscribe ${opts.member.email}</button>
+</form>
+<p class="muted">Or enter another address:</p>`
+    : '';
   return {
     title: 'Subscribe to the digest',
     body: html`${head('Email digest', 'Trending papers in your inbox')}
 <section class="empty-state" aria-label="Subscribe">
 <p>Get the papers with the highest trending score by email: every announcement day, or once a week. No account and no password: you confirm your address once, and every email has a link to change your preferences and a one-click unsubscribe.</p>
 ${opts.notice ? html`<p role="status"><strong>${opts.notice}</strong></p>` : ''}
+${oneClick}
 <form method="post" action="/subscribe" class="search-form subscribe-form" novalidate>
 ${csrfInput(opts.csrf)}
 <label for="subscribe-email">Email address</label>
@@ -94,6 +111,7 @@ const STATUS_TEXT: Record<Subscription['status'], string> = {
 };
 
 const NOTICES: Record<string, string> = {
+  subscribed: 'You are subscribed: the digest comes after the next arXiv announcement. Choose how often, how many papers and which topics below.',
   saved: 'Your preferences are saved.',
   paused: 'Digests are paused. Resume them whenever you like.',
   resumed: 'Digests are on again.',
