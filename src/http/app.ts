@@ -8,6 +8,7 @@ import { registerFeedRoutes } from './feeds/feeds.routes.ts';
 import { registerWebRoutes } from './web/routes.ts';
 import { registerAccountRoutes, type AccountRouteOptions } from './web/account.routes.ts';
 import { Auth, registerAuth } from './web/auth.ts';
+import { registerCommentRoutes, type CommentRouteOptions } from './web/comments.routes.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSubscribeRoutes, type SubscribeRouteOptions } from './web/subscribe.routes.ts';
 
@@ -18,6 +19,8 @@ export interface AppOptions {
   subscribe?: SubscribeRouteOptions;
   /** Account pages: the mailer for sign-in links and the rate limits (tests). */
   accounts?: AccountRouteOptions;
+  /** Comment forms: the rate limits (tests). */
+  comments?: CommentRouteOptions;
 }
 
 export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<FastifyInstance> {
@@ -58,6 +61,7 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
   await registerWebRoutes(app, ctx);
   await registerSubscribeRoutes(app, ctx, opts.subscribe, auth);
   await registerAccountRoutes(app, ctx, auth, opts.accounts);
+  await registerCommentRoutes(app, ctx, auth, opts.comments);
   await registerApiRoutes(app, ctx);
   await registerFeedRoutes(app, ctx);
 
