@@ -3,6 +3,7 @@ import { createLogger } from '../log.ts';
 import { buildApp } from '../http/app.ts';
 import { startScheduler } from '../jobs/scheduler.ts';
 import { startDigestJob } from '../jobs/digest-job.ts';
+import { startHousekeepingJob } from '../jobs/housekeeping-job.ts';
 import { startRetrainJob } from '../jobs/retrain-job.ts';
 import { arxivHarvestRunner } from '../ingest/harvest-runner.ts';
 import { configFrom, withDataDir, type CliDeps, type CommonOptions } from './main.ts';
@@ -32,6 +33,7 @@ turns harvesting off.`,
     let scheduler: ReturnType<typeof startScheduler> | null = null;
     let digests: ReturnType<typeof startDigestJob> | null = null;
     let searchModel: ReturnType<typeof startRetrainJob> | null = null;
+    let housekeeping: ReturnType<typeof startHousekeepingJob> | null = null;
     let stopping: Promise<void> | null = null;
     const shutdown = (signal: string) => {
       if (stopping) return stopping;
@@ -43,6 +45,7 @@ turns harvesting off.`,
         await scheduler?.stop();
         await digests?.stop();
         await searchModel?.stop();
+        await housekeeping?.stop();
         await ctx.close();
         log.info('stopped');
       })();
@@ -57,6 +60,7 @@ turns harvesting off.`,
           log.info(`paperpulse is serving on ${address} (database: ${ctx.db.kind === 'pglite' ? `embedded, ${config.dataDir}` : 'PostgreSQL server'})`);
           scheduler = startScheduler(ctx, arxivHarvestRunner);
           digests = startDigestJob(ctx);
+          housekeeping = startHousekeepingJob(ctx);
           // Retrains the built-in model (worker thread) or embeds with the configured embedder; embeds new papers.
           searchModel = startRetrainJob(ctx);
         })
