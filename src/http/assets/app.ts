@@ -10,6 +10,8 @@
 // It runs under a Content-Security-Policy without 'unsafe-inline': no inline handlers, no eval; styles
 // are set through the CSSOM (el.style), which such a policy allows.
 
+import './comments.ts'; // comment controls on paper pages
+
 const THEME_KEY = 'paperpulse-theme';
 type Theme = 'light' | 'dark';
 

@@ -101,7 +101,7 @@ export async function registerCommentRoutes(app: FastifyInstance, ctx: Context, 
     const refused = (req: FastifyRequest, reply: FastifyReply, err: CommentError) => {
       if (wantsJson(req)) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
       if (err.status === 403) return sendPrivateView(req, reply, 403, forbiddenPage(err.message));
-      return sendPrivateView(req, reply, err.status, errorPage(err.status === 409 ? 400 : err.status, err.message));
+      return sendPrivateView(req, reply, err.status, errorPage(err.status, err.message));
     };
 
     const done = (req: FastifyRequest, reply: FastifyReply, change: CommentChange, status = 200) => {
