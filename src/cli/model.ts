@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { createExternalEmbedder, EmbedderError, type Embedder } from '../search/embedder.ts';
 import { embedAndActivate, embedMissing, loadBuiltinEmbedder, trainAndActivate } from '../search/model.service.ts';
 import { activeModelInfo, listModels } from '../search/search.repository.ts';
-import { CliError, withDataDir, type CliDeps, type CommonOptions } from './main.ts';
+import { CliError, configFrom, withDataDir, type CliDeps, type CommonOptions } from './main.ts';
 import { createProgress } from './progress.ts';
 
 interface TrainOpts extends CommonOptions {
@@ -48,14 +48,15 @@ Examples:
     if (epochs !== undefined && (!Number.isInteger(epochs) || epochs < 1 || epochs > 100)) {
       throw new CliError('--epochs must be a whole number between 1 and 100', 2);
     }
+    const embedderKind = configFrom(opts).embedder;
+    if (embedderKind !== 'builtin') {
+      throw new CliError(
+        `EMBEDDER=${embedderKind}: the vectors come from ${embedderKind === 'onnx' ? 'the ONNX model folder' : 'the embeddings endpoint'}, ` +
+          'there is nothing to train. Run "paperpulse model embed" to embed every paper with it (unset EMBEDDER to use the built-in model).',
+        2,
+      );
+    }
     const summary = await deps.withContext(opts, async (ctx) => {
-      if (ctx.config.embedder !== 'builtin') {
-        throw new CliError(
-          `EMBEDDER=${ctx.config.embedder}: the vectors come from ${ctx.config.embedder === 'onnx' ? 'the ONNX model folder' : 'the embeddings endpoint'}, ` +
-            'there is nothing to train. Run "paperpulse model embed" to embed every paper with it (unset EMBEDDER to use the built-in model).',
-          2,
-        );
-      }
       const progress = createProgress({ total: 1, label: 'model', format: ' {stage} |{bar}| {percentage}% | {detail}' });
       try {
         return await trainAndActivate(ctx.db, {
@@ -115,13 +116,13 @@ Examples:
       )
       .exitOverride(),
   ).action(async (opts: CommonOptions & { missing?: boolean; json?: boolean }) => {
+    if (configFrom(opts).embedder === 'builtin' && !opts.missing) {
+      throw new CliError('EMBEDDER is builtin: its vectors come with training. Run "paperpulse model train", or "model embed --missing" for papers that arrived after it.', 2);
+    }
     const result = await deps.withContext(opts, async (ctx) => {
       let embedder: Embedder | null = null;
       try {
         if (ctx.config.embedder === 'builtin') {
-          if (!opts.missing) {
-            throw new CliError('EMBEDDER is builtin: its vectors come with training. Run "paperpulse model train", or "model embed --missing" for papers that arrived after it.', 2);
-          }
           embedder = (await loadBuiltinEmbedder(ctx.db))?.embedder ?? null;
           if (!embedder) throw new CliError('no built-in model is active: run "paperpulse model train" first', 1);
         } else {
@@ -189,7 +190,9 @@ Examples:
     else {
       for (const m of models) {
         const what = m.kind === 'builtin' ? `${(m.size / 1e6).toFixed(1)} MB` : m.embedder;
-        process.stdout.write(`${m.active ? '*' : ' '} ${m.version}  ${m.kind}  ${m.vectors} of ${m.papersCount} papers  dim ${m.dim ?? '?'}  ${what}  ${m.createdAt}\n`);
+        process.stdout.write(
+          `${m.active ? '*' : ' '} ${m.version}  ${m.kind}  ${m.vectors} vectors (made on ${m.papersCount} papers)  dim ${m.dim ?? '?'}  ${what}  ${m.createdAt}\n`,
+        );
       }
     }
   });
