@@ -23,12 +23,29 @@ export interface AppOptions {
   comments?: CommentRouteOptions;
 }
 
+export interface RouteSummary {
+  method: string;
+  url: string;
+}
+const ROUTES = new WeakMap<FastifyInstance, RouteSummary[]>();
+
+/** The routes of an app built by buildApp. */
+export function routesOf(app: FastifyInstance): RouteSummary[] {
+  return [...(ROUTES.get(app) ?? [])];
+}
+
 export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !opts.logRequests }),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
+  });
+  // Every route, as registered (the authorization walk in test/http/authz.test.ts reads them).
+  const routes: RouteSummary[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method: String(method), url: r.url });
   });
 
   registerSecurityHeaders(app, ctx.config.publicUrl);
