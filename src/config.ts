@@ -38,6 +38,8 @@ export interface Config {
   embeddingsTimeoutMs: number;
   /** Retries of a request answered 429 or 5xx, or that failed to connect or timed out. */
   embeddingsRetries: number;
+  /** Papers a member may put on one daily list (moderators and admins are exempt); 0: only moderators submit. */
+  submissionDailyQuota: number;
 }
 
 export class ConfigError extends Error {
@@ -250,6 +252,11 @@ export const OPTIONS: OptionSpec[] = [
     key: 'embeddingsRetries', env: 'EMBEDDINGS_RETRIES', default: '4',
     description: 'EMBEDDER=openai: retries of a request answered 429/5xx or that could not connect (exponential backoff)',
     parse: parseInteger(0, 10),
+  },
+  {
+    key: 'submissionDailyQuota', env: 'SUBMISSION_DAILY_QUOTA', default: '5',
+    description: 'Papers a member may submit to one daily list (moderators and admins are exempt; 0: only they can submit)',
+    parse: parseInteger(0, 1000),
   },
 ];
 

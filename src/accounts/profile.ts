@@ -11,6 +11,7 @@ const RESERVED = new Set([
   'admin', 'administrator', 'moderator', 'mod', 'paperpulse', 'root', 'system', 'staff', 'support', 'help',
   'api', 'settings', 'signin', 'signout', 'signup', 'login', 'logout', 'submit', 'users', 'papers', 'feeds',
   'anonymous', 'null', 'undefined', 'me', 'new',
+  'arxiv', // the pseudo-user that submits arXiv's own listing in the Hugging Face API (api/hf-shape.ts)
 ]);
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };

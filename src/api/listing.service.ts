@@ -18,6 +18,7 @@ import { parseArxivId } from '../papers/arxiv-id.ts';
 import { authorKey } from '../papers/authors.ts';
 import type { Paper } from '../papers/paper.ts';
 import { getPaper } from '../papers/papers.repository.ts';
+import { countSubmittedBy, listSubmittedBy, type SubmissionInfo } from '../submissions/submissions.repository.ts';
 import {
   categoryPaperIds,
   countCategoryPapers,
@@ -47,8 +48,15 @@ export interface Listing {
   hasMore: boolean;
 }
 
+/** Papers on a list because a member submitted them there, by paper id (the others came with arXiv's listing). */
+export type ListSubmissions = Map<string, SubmissionInfo>;
+
+const submissionsOf = (summaries: { id: string; submission?: SubmissionInfo | null }[]): ListSubmissions =>
+  new Map(summaries.flatMap((s) => (s.submission ? [[s.id, s.submission] as const] : [])));
+
 export interface PeriodListing extends Listing {
   period: Period;
+  submissions: ListSubmissions;
   sort: FeedSort;
   /** The nearest periods of the same kind that have papers. */
   prev: Period | null;
@@ -59,6 +67,12 @@ export interface TrendingListing extends Listing {
   /** The window: TRENDING_DAYS listing days ending on the latest day with papers (null when empty). */
   start: string | null;
   end: string | null;
+  submissions: ListSubmissions;
+}
+
+/** A member's submissions, newest first (or by trending score): one entry per submission. */
+export interface SubmitterListing extends Listing {
+  entries: { paper: Paper; submission: SubmissionInfo }[];
 }
 
 export interface AuthorListing extends Listing {
@@ -88,13 +102,13 @@ const pastEnd = (r: PageRequest, total: number) => (r.page - 1) * r.limit >= tot
 /** A day's, week's or month's papers, in the order the page shows them. */
 export async function periodListing(db: Queryable, period: Period, sort: FeedSort, r: PageRequest): Promise<PeriodListing> {
   const overview = await rangeOverview(db, period);
-  const papers = pastEnd(r, overview.total)
-    ? []
-    : await papersByIds(db, (await listPapersBetween(db, period, sort, sliceOf(r))).map((p) => p.id));
+  const summaries = pastEnd(r, overview.total) ? [] : await listPapersBetween(db, period, sort, sliceOf(r));
+  const papers = await papersByIds(db, summaries.map((p) => p.id));
   return {
     ...counted(r, overview.total, papers),
     period,
     sort,
+    submissions: submissionsOf(summaries),
     prev: overview.before ? periodContaining(period.kind, overview.before) : null,
     next: overview.after ? periodContaining(period.kind, overview.after) : null,
   };
@@ -109,13 +123,34 @@ export async function latestListing(db: Queryable, sort: FeedSort, r: PageReques
 /** Trending: the last TRENDING_DAYS listing days by trending score (what /papers/trending shows). */
 export async function trendingListing(db: Queryable, r: PageRequest): Promise<TrendingListing> {
   const last = await latestDay(db);
-  if (!last) return { ...counted(r, 0, []), start: null, end: null };
+  if (!last) return { ...counted(r, 0, []), start: null, end: null, submissions: new Map() };
   const range = { start: addDays(last, -(TRENDING_DAYS - 1)), end: last };
   const { total } = await rangeOverview(db, range);
-  const papers = pastEnd(r, total)
-    ? []
-    : await papersByIds(db, (await listPapersBetween(db, range, 'trending', sliceOf(r))).map((p) => p.id));
-  return { ...counted(r, total, papers), ...range };
+  const summaries = pastEnd(r, total) ? [] : await listPapersBetween(db, range, 'trending', sliceOf(r));
+  const papers = await papersByIds(db, summaries.map((p) => p.id));
+  return { ...counted(r, total, papers), ...range, submissions: submissionsOf(summaries) };
+}
+
+/**
+ * What a member submitted (live submissions), on the lists of a period or of every day: newest first, or
+ * by the entries' trending score. `username` as typed (usernames are lowercase); an unknown one has none.
+ */
+export async function submitterListing(
+  db: Queryable,
+  username: string,
+  period: Period | null,
+  sort: FeedSort,
+  r: PageRequest,
+): Promise<SubmitterListing> {
+  const who = username.trim().toLowerCase();
+  const total = await countSubmittedBy(db, who, period);
+  const subs = pastEnd(r, total) ? [] : await listSubmittedBy(db, who, period, sort, sliceOf(r));
+  const papers = new Map((await papersByIds(db, subs.map((s) => s.paperId))).map((p) => [p.id, p]));
+  const entries = subs.flatMap((s) => {
+    const paper = papers.get(s.paperId);
+    return paper ? [{ paper, submission: s }] : [];
+  });
+  return { ...counted(r, total, entries.map((e) => e.paper)), entries };
 }
 
 /** Every paper, newest first. */

@@ -2,6 +2,8 @@
 // window), the days around a range, an author's papers and the plain title search. Cards need only a
 // summary of each paper, so these queries read the columns a card shows and the abstract's start.
 import type { Queryable } from '../db/client.ts';
+import type { SubmissionInfo } from '../submissions/submissions.repository.ts';
+import { entryTrendingSql } from './ranking.ts';
 
 /** What a paper card shows. */
 export interface PaperSummary {
@@ -17,6 +19,8 @@ export interface PaperSummary {
   numComments: number;
   githubRepo: string | null;
   trendingScore: number;
+  /** On a list that holds the paper because a member submitted it there: that submission. */
+  submission?: SubmissionInfo | null;
 }
 
 export type FeedSort = 'trending' | 'newest';
@@ -90,28 +94,95 @@ async function summaries(db: Queryable, idsSql: string, order: FeedSort, params:
 const BY_AUTHOR = `WITH mine AS MATERIALIZED (
   SELECT id, first_listed, published_at FROM papers WHERE author_keys @> ARRAY[$1::text])`;
 
-/** The first and last listing days in the database (both null when it holds no paper). */
+// A day's list holds the papers first listed that day and the papers members submitted to it (table
+// submissions, live entries only). A paper is on a range's list once: by its submission when it has one
+// in the range (the latest), else by its listing day. An entry is ordered by the same keys as a paper
+// (ORDER_BY), read from the entry: a submitted paper's listing day is its submission's day and its
+// trending score counts the submission time (ranking.ts entryTrendingSql).
+const LIVE_SUBMISSIONS = 'SELECT * FROM submissions WHERE removed_at IS NULL';
+
+const ENTRY_ORDER: Record<FeedSort, string> = {
+  trending: 'k_score DESC, k_upvotes DESC, k_listed_on DESC, k_id DESC',
+  newest: 'k_listed_on DESC, k_published_at DESC NULLS LAST, k_id DESC',
+};
+
+/**
+ * The entries of the lists from $1 to $2 (days), one page ($3 entries from $4) in the given order. The
+ * papers listed in the range come with their own LIMIT, so a day's page still reads only its top rows
+ * through papers_trending_idx; the few submissions of the range are added and the union sorted.
+ */
+function rangeEntriesSql(sort: FeedSort): string {
+  return `WITH subs AS MATERIALIZED (
+      SELECT DISTINCT ON (paper_id) paper_id, id, list_date, created_at FROM (${LIVE_SUBMISSIONS}) AS live
+      WHERE list_date BETWEEN $1::date AND $2::date
+      ORDER BY paper_id, list_date DESC, id DESC)
+    SELECT * FROM (
+      (SELECT id AS k_id, trending_score AS k_score, upvotes AS k_upvotes, first_listed AS k_listed_on,
+              published_at AS k_published_at, NULL::bigint AS k_submission_id
+         FROM papers
+        WHERE first_listed BETWEEN $1::date AND $2::date AND NOT EXISTS (SELECT 1 FROM subs WHERE subs.paper_id = papers.id)
+        ORDER BY ${ORDER_BY[sort]} LIMIT $3::bigint + $4::bigint)
+      UNION ALL
+      SELECT p.id, ${entryTrendingSql('p.trending_score', 'p.first_listed', 'subs.list_date', 'subs.created_at')}, p.upvotes,
+             subs.list_date, p.published_at, subs.id
+        FROM subs JOIN papers p ON p.id = subs.paper_id
+    ) AS e ORDER BY ${ENTRY_ORDER[sort]} LIMIT $3 OFFSET $4`;
+}
+
+/** The first and last days that have a list (papers listed, or submitted) in the database (both null when none). */
 export async function listingBounds(db: Queryable): Promise<{ first: string | null; last: string | null }> {
   const [row] = await db.query<{ first: string | null; last: string | null }>(
-    'SELECT min(first_listed) AS first, max(first_listed) AS last FROM papers',
+    `SELECT least((SELECT min(first_listed) FROM papers), (SELECT min(list_date) FROM submissions WHERE removed_at IS NULL)) AS first,
+            greatest((SELECT max(first_listed) FROM papers), (SELECT max(list_date) FROM submissions WHERE removed_at IS NULL)) AS last`,
   );
   return { first: row.first, last: row.last };
 }
 
-/** Papers listed from start to end (inclusive days), in the given order. */
+/** The papers on the lists from start to end (inclusive days), in the given order; submitted ones carry their submission. */
 export async function listPapersBetween(
   db: Queryable,
   range: { start: string; end: string },
   sort: FeedSort,
   slice: Slice,
 ): Promise<PaperSummary[]> {
-  return summaries(
-    db,
-    `SELECT id FROM papers WHERE first_listed BETWEEN $1::date AND $2::date
-     ORDER BY ${ORDER_BY[sort]} LIMIT $3 OFFSET $4`,
-    sort,
+  const rows = await db.query<SummaryRow & EntrySubmissionRow>(
+    `SELECT papers.id, papers.title, left(papers.abstract, ${ABSTRACT_PREFIX}) AS abstract_start,
+            cardinality(papers.authors) AS author_count, papers.organization, papers.first_listed, papers.primary_category,
+            papers.upvotes, papers.num_comments, papers.github_repo, papers.trending_score,
+            s.id AS sub_id, s.list_date AS sub_list_date, s.note AS sub_note, s.created_at AS sub_created_at,
+            u.username AS sub_username, u.display_name AS sub_display_name
+       FROM (${rangeEntriesSql(sort)}) AS e JOIN papers ON papers.id = e.k_id
+       LEFT JOIN submissions s ON s.id = e.k_submission_id LEFT JOIN users u ON u.id = s.user_id
+      ORDER BY ${ENTRY_ORDER[sort]}`,
     [range.start, range.end, slice.limit, slice.offset],
   );
+  return rows.map((r) => ({ ...toSummary(r), submission: entrySubmission(r) }));
+}
+
+interface EntrySubmissionRow {
+  sub_id: number | null;
+  sub_list_date: string | null;
+  sub_note: string | null;
+  sub_created_at: Date | string | null;
+  sub_username: string | null;
+  sub_display_name: string | null;
+}
+
+/** The live submission an entry of a list stands for (null: listed by arXiv). */
+function entrySubmission(r: SummaryRow & EntrySubmissionRow): SubmissionInfo | null {
+  if (r.sub_id === null) return null;
+  return {
+    id: Number(r.sub_id),
+    paperId: r.id,
+    listDate: r.sub_list_date!,
+    note: r.sub_note,
+    submittedAt: new Date(r.sub_created_at!),
+    username: r.sub_username!,
+    displayName: r.sub_display_name,
+    removedAt: null,
+    removedBy: null,
+    removedReason: null,
+  };
 }
 
 export interface RangeOverview {
@@ -127,12 +198,17 @@ export interface RangeOverview {
 
 /** Everything a period page needs besides its papers, in one round trip (each part is an index lookup). */
 export async function rangeOverview(db: Queryable, range: { start: string; end: string }): Promise<RangeOverview> {
+  // Days with a list: listing days of papers, and days that only have submissions.
   const [row] = await db.query<RangeOverview>(
-    `SELECT (SELECT count(*)::int FROM papers WHERE first_listed BETWEEN $1::date AND $2::date) AS total,
-            (SELECT min(first_listed) FROM papers) AS first,
-            (SELECT max(first_listed) FROM papers) AS last,
-            (SELECT max(first_listed) FROM papers WHERE first_listed < $1::date) AS before,
-            (SELECT min(first_listed) FROM papers WHERE first_listed > $2::date) AS after`,
+    `SELECT (SELECT count(*)::int FROM papers WHERE first_listed BETWEEN $1::date AND $2::date)
+          + (SELECT count(DISTINCT s.paper_id)::int FROM (${LIVE_SUBMISSIONS}) AS s JOIN papers p ON p.id = s.paper_id
+              WHERE s.list_date BETWEEN $1::date AND $2::date AND p.first_listed NOT BETWEEN $1::date AND $2::date) AS total,
+            least((SELECT min(first_listed) FROM papers), (SELECT min(list_date) FROM (${LIVE_SUBMISSIONS}) AS s)) AS first,
+            greatest((SELECT max(first_listed) FROM papers), (SELECT max(list_date) FROM (${LIVE_SUBMISSIONS}) AS s)) AS last,
+            greatest((SELECT max(first_listed) FROM papers WHERE first_listed < $1::date),
+                     (SELECT max(list_date) FROM (${LIVE_SUBMISSIONS}) AS s WHERE list_date < $1::date)) AS before,
+            least((SELECT min(first_listed) FROM papers WHERE first_listed > $2::date),
+                  (SELECT min(list_date) FROM (${LIVE_SUBMISSIONS}) AS s WHERE list_date > $2::date)) AS after`,
     [range.start, range.end],
   );
   return row;

@@ -97,3 +97,18 @@ export function initialTrendingSql(firstListed: string): string {
   const epochDay = new Date(EPOCH_MS).toISOString().slice(0, 10);
   return `((${firstListed}) - DATE '${epochDay}')::double precision * 86400 / ${DECAY_SECONDS}`;
 }
+
+/**
+ * A SQL expression for the score of a paper's entry on the list of day `listDate` (a `date` expression),
+ * put there at `submittedAt` (a `timestamptz` expression) by a member: the paper's stored score, which
+ * counts its own listing day `firstListed`, moved to listedAtFor(listDate, submittedAt). It equals
+ * trendingScore({ upvotes, comments, listedAt: listedAtFor(listDate, submittedAt) }) up to the last bits
+ * (the stored score keeps the votes; only the time term changes), so `trending recompute` needs no
+ * submission data: the entry's score follows the stored one. Lists order submitted entries by it.
+ */
+export function entryTrendingSql(score: string, firstListed: string, listDate: string, submittedAt: string): string {
+  const dayStart = `((${listDate})::timestamp AT TIME ZONE 'UTC')`;
+  const listedAt = `least(greatest(${submittedAt}, ${dayStart}), ${dayStart} + interval '${(DAY_MS - 1) / 1000} seconds')`;
+  const firstStart = `((${firstListed})::timestamp AT TIME ZONE 'UTC')`;
+  return `((${score}) + (extract(epoch FROM ${listedAt}) - extract(epoch FROM ${firstStart}))::double precision / ${DECAY_SECONDS})`;
+}

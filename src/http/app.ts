@@ -11,6 +11,7 @@ import { Auth, registerAuth } from './web/auth.ts';
 import { registerCommentRoutes, type CommentRouteOptions } from './web/comments.routes.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSubscribeRoutes, type SubscribeRouteOptions } from './web/subscribe.routes.ts';
+import { registerSubmitRoutes, type SubmitRouteOptions } from './web/submit.routes.ts';
 
 export interface AppOptions {
   /** Log each request (serve: yes; tests: no). */
@@ -19,6 +20,8 @@ export interface AppOptions {
   subscribe?: SubscribeRouteOptions;
   /** Account pages: the mailer for sign-in links and the rate limits (tests). */
   accounts?: AccountRouteOptions;
+  /** Submitting papers: the rate limits and the arXiv client (tests). */
+  submit?: SubmitRouteOptions;
   /** Comment forms: the rate limits (tests). */
   comments?: CommentRouteOptions;
 }
@@ -78,6 +81,7 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
   await registerWebRoutes(app, ctx);
   await registerSubscribeRoutes(app, ctx, opts.subscribe, auth);
   await registerAccountRoutes(app, ctx, auth, opts.accounts);
+  await registerSubmitRoutes(app, ctx, auth, opts.submit);
   await registerCommentRoutes(app, ctx, auth, opts.comments);
   await registerApiRoutes(app, ctx);
   await registerFeedRoutes(app, ctx);

@@ -50,3 +50,12 @@ export function lastAnnouncement(now: Date): Date {
   while (t.toMillis() > now.getTime() || !ANNOUNCE_WEEKDAYS.includes(t.weekday)) t = t.minus({ days: 1 }).set({ hour: ANNOUNCE_HOUR });
   return t.toJSDate();
 }
+
+/**
+ * The daily list that is current at `now`: the one arXiv's most recent announcement published (its
+ * listing day, the day after the announcement in New York). From Thursday's announcement until Sunday's
+ * that is Friday's list. Papers submitted by members go onto this list (src/submissions).
+ */
+export function currentListingDay(now: Date): string {
+  return DateTime.fromJSDate(lastAnnouncement(now)).setZone(ARXIV_ZONE).plus({ days: 1 }).toISODate()!;
+}

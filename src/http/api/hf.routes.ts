@@ -6,14 +6,18 @@ import { registerPaperIdRoutes } from './paper-id-routes.ts';
 import type { Context } from '../../context.ts';
 import { AppError, invalidParameter } from '../../errors.ts';
 import { parsePeriod, type Period } from '../../feed/periods.ts';
-import { ARXIV_SUBMITTER, hfDailyItem, hfPaperInfo } from '../../api/hf-shape.ts';
+import { ARXIV_SUBMITTER, hfDailyItem, hfPaperInfo, type EntryInfo } from '../../api/hf-shape.ts';
 import {
   newestListing,
   paperByAnyId,
   periodListing,
   searchListing,
+  submitterListing,
   trendingListing,
+  type Listing,
+  type ListSubmissions,
 } from '../../api/listing.service.ts';
+import { latestSubmissionOf, type SubmissionInfo } from '../../submissions/submissions.repository.ts';
 import { ref } from '../../api/v1-shape.ts';
 
 /** Most items one request returns (the client's `limit`). */
@@ -62,6 +66,12 @@ function periodOf(q: DailyQuery): Period | null {
   return parsed.value;
 }
 
+/** A member's submission as the Hugging Face shapes carry it (submittedBy, submittedOnDailyAt). */
+export function hfEntry(s: SubmissionInfo | null | undefined): EntryInfo {
+  if (!s) return {};
+  return { day: s.listDate, submittedAt: s.submittedAt.toISOString(), submitter: { username: s.username, displayName: s.displayName ?? s.username } };
+}
+
 export async function registerHfRoutes(api: FastifyInstance, ctx: Context): Promise<void> {
   api.get(
     '/daily_papers',
@@ -82,7 +92,7 @@ export async function registerHfRoutes(api: FastifyInstance, ctx: Context): Prom
             submitter: {
               type: 'string',
               maxLength: 100,
-              description: `Only papers submitted by this user. Every paper here comes from arXiv's listing, submitted by "${ARXIV_SUBMITTER.username}"; any other user has none yet.`,
+              description: `Only papers submitted by this user (a member's username), newest list first or by trending score. "${ARXIV_SUBMITTER.username}" stands for arXiv's own listing: the lists without the papers members submitted (a page can then hold fewer than limit items).`,
             },
             sort: { type: 'string', enum: ['publishedAt', 'trending'], default: 'publishedAt' },
           },
@@ -93,15 +103,23 @@ export async function registerHfRoutes(api: FastifyInstance, ctx: Context): Prom
     async (req: FastifyRequest<{ Querystring: DailyQuery }>) => {
       const q = req.query;
       const period = periodOf(q);
-      if (q.submitter !== undefined && q.submitter.trim().toLowerCase() !== ARXIV_SUBMITTER.username) return [];
       const r = { page: q.p + 1, limit: q.limit };
       const sort = q.sort === 'trending' ? 'trending' : 'newest';
-      const listing = period
+      const submitter = q.submitter?.trim().toLowerCase();
+      if (submitter !== undefined && submitter !== ARXIV_SUBMITTER.username) {
+        if (!/^[a-z0-9_-]{2,40}$/.test(submitter)) return [];
+        const mine = await submitterListing(ctx.db, submitter, period, sort, r);
+        return mine.entries.map((e) => hfDailyItem(e.paper, hfEntry(e.submission)));
+      }
+      // Every day, newest first, is the plain list of papers (no submissions): the lists of days carry them.
+      const listing: Listing & { submissions?: ListSubmissions } = period
         ? await periodListing(ctx.db, period, sort, r)
         : sort === 'trending'
           ? await trendingListing(ctx.db, r)
           : await newestListing(ctx.db, r);
-      return listing.papers.map((p) => hfDailyItem(p));
+      const submissions: ListSubmissions = listing.submissions ?? new Map();
+      const papers = submitter === ARXIV_SUBMITTER.username ? listing.papers.filter((p) => !submissions.has(p.id)) : listing.papers;
+      return papers.map((p) => hfDailyItem(p, hfEntry(submissions.get(p.id))));
     },
   );
 
@@ -134,7 +152,8 @@ export async function registerHfRoutes(api: FastifyInstance, ctx: Context): Prom
   const paperRoute = async (given: string) => {
     const paper = await paperByAnyId(ctx.db, given);
     if (!paper) throw new AppError('PAPER_NOT_FOUND', `No paper ${given.slice(0, 100)} here.`);
-    return hfPaperInfo(paper);
+    // The member who put it on a daily list most recently, if any; else arXiv's listing.
+    return hfPaperInfo(paper, hfEntry(await latestSubmissionOf(ctx.db, paper.id)));
   };
   const paperResponses = {
     200: ref('HfPaperInfo'),

@@ -5,6 +5,7 @@ import { absUrl, pdfUrl } from '../../../papers/arxiv-id.ts';
 import { excerpt, plural, shortDate } from '../format.ts';
 import { escapeHtml, html, raw, safeUrl, type SafeHtml } from '../html.ts';
 import { tokenize } from '../../../search/text.ts';
+import { submittedByLine } from './submit.ts';
 
 export const paperPath = (id: string) => `/papers/${id}`;
 export const authorPath = (name: string) => `/authors/${encodeURIComponent(name)}`;
@@ -44,8 +45,9 @@ export function paperCard(p: PaperSummary, now: Date, level: 2 | 3 = 2, marks?: 
   const code = safeUrl(p.githubRepo);
   return html`<li><article class="paper-card" data-paper-id="${p.id}">
 <${h} class="paper-title"><a href="${paperPath(p.id)}" dir="auto">${highlight(p.title, marks)}</a></${h}>
-<p class="paper-meta">${isNewListing(p.firstListed, now) ? html`${newBadge} ` : ''}<span class="category">${p.primaryCategory}</span> <span class="sep" aria-hidden="true">·</span> <time datetime="${p.firstListed}">${shortDate(p.firstListed)}</time> <span class="sep" aria-hidden="true">·</span> ${p.organization ? html`<bdi class="org">${p.organization}</bdi>` : plural(p.authorCount, 'author')}</p>
+<p class="paper-meta">${isNewListing(p.submission?.listDate ?? p.firstListed, now) ? html`${newBadge} ` : ''}<span class="category">${p.primaryCategory}</span> <span class="sep" aria-hidden="true">·</span> <time datetime="${p.firstListed}">${shortDate(p.firstListed)}</time> <span class="sep" aria-hidden="true">·</span> ${p.organization ? html`<bdi class="org">${p.organization}</bdi>` : plural(p.authorCount, 'author')}</p>
 <p class="paper-abstract" dir="auto">${highlight(excerpt(p.abstractStart), marks)}</p>
+${p.submission ? submittedByLine(p.submission) : ''}
 <div class="paper-actions">${upvotes(p.upvotes)}<ul class="paper-links">
 <li><a href="${absUrl(p.id)}">arXiv</a></li>
 <li><a href="${pdfUrl(p.id)}">PDF</a></li>
