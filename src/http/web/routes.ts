@@ -33,6 +33,8 @@ import { summariesByIds } from '../../search/search.repository.ts';
 import { page, type HeaderViewer, type Section, type Theme } from './views/layout.ts';
 import { headerViewer } from './account.routes.ts';
 import { paperNotFoundPage, paperPage } from './views/paper.ts';
+import { commentThread } from '../../comments/comments.service.ts';
+import { commentsSection } from './views/comments.ts';
 
 export interface WebOptions {
   /** Rendered pages kept in memory (least recently used go first). */
@@ -264,7 +266,8 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
       if (!paper) return htmlView(404, paperNotFoundPage(parsed.id), { noindex: true })(theme, viewer);
       const sim = await similarPapers(ctx.db, paper.id, 10);
       const similar = { model: sim.modelVersion, papers: await summariesByIds(ctx.db, sim.items.map((i) => i.id)) };
-      return htmlView(200, paperPage(paper, ctx.clock(), similar))(theme, viewer);
+      const comments = commentsSection({ paperId: paper.id, count: paper.numComments, thread: await commentThread(ctx.db, paper.id), viewer });
+      return htmlView(200, paperPage(paper, ctx.clock(), similar, comments))(theme, viewer);
     });
   };
 

@@ -51,7 +51,7 @@ function controls(paperId: string, n: CommentNode, viewer: HeaderViewer | null |
   const items: SafeHtml[] = [];
   if (n.state === 'visible') items.push(replyForm(paperId, n, viewer));
   if (own && n.state === 'visible') items.push(html`<a class="comment-edit" href="/comments/${n.id}/edit">Edit</a>`);
-  if (own) {
+  if (own && n.state !== 'deleted') {
     items.push(html`<details class="comment-delete">
 <summary>Delete</summary>
 <form method="post" action="/comments/${n.id}/delete" class="inline-form">${csrfInput(viewer.csrf)}<button type="submit" class="secondary">Delete this comment</button></form>

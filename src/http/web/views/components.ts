@@ -52,6 +52,7 @@ ${p.submission ? submittedByLine(p.submission) : ''}
 <li><a href="${absUrl(p.id)}">arXiv</a></li>
 <li><a href="${pdfUrl(p.id)}">PDF</a></li>
 ${code ? html`<li><a href="${code}">Code</a></li>` : ''}
+${p.numComments > 0 ? html`<li><a class="comment-count-link" href="${paperPath(p.id)}#comments">${plural(p.numComments, 'comment')}</a></li>` : ''}
 </ul></div>
 </article></li>`;
 }

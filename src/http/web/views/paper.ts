@@ -43,7 +43,7 @@ function detail(term: string, value: SafeHtml | string | null): SafeHtml | '' {
   return value ? html`<div><dt>${term}</dt><dd>${value}</dd></div>` : '';
 }
 
-export function paperPage(p: Paper, now: Date, similar?: SimilarView): PaperView {
+export function paperPage(p: Paper, now: Date, similar?: SimilarView, comments?: SafeHtml): PaperView {
   const links: [string, string | null][] = [
     ['arXiv page', absUrl(p.id)],
     ['PDF', pdfUrl(p.id)],
@@ -88,10 +88,10 @@ ${detail('License', license)}
 <pre id="bibtex" class="bibtex">${bibtex(p)}</pre>
 <button type="button" class="js-only copy-button" data-copy-target="bibtex">Copy</button>
 </section>
-<section id="comments" aria-labelledby="comments-title">
+${comments ?? html`<section id="comments" aria-labelledby="comments-title">
 <h2 id="comments-title">Comments</h2>
 <p class="muted">${p.numComments > 0 ? plural(p.numComments, 'comment') : 'No comments yet.'}</p>
-</section>
+</section>`}
 ${similarSection(similar)}
 </article>`;
   return { title: p.title, description: excerpt(p.abstract, 200), body };
