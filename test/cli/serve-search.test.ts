@@ -12,6 +12,9 @@ import { runCli, startCli } from '../helpers/cli.ts';
 import { FakeEmbeddings } from '../helpers/fake-embeddings.ts';
 import { syntheticPapers, writeJsonl } from '../helpers/synthetic-papers.ts';
 
+/** A busy machine (tests in parallel on 2 cores) can take a minute to open a fresh embedded database. */
+const SLOW = 300_000;
+
 interface Running {
   child: ChildProcess;
   url: string;
@@ -26,7 +29,7 @@ async function startServe(env: Record<string, string>): Promise<Running> {
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), SLOW);
     const check = () => {
       const m = /serving on (http:\/\/[\d.:]+)/.exec(out);
       if (m) {
@@ -71,10 +74,10 @@ describe('serve: search vectors in the background', () => {
     const file = path.join(tmp, 'openai.jsonl');
     const papers = syntheticPapers(40);
     writeJsonl(file, papers);
-    assert.equal((await runCli(['import', file], { env: { PAPERPULSE_DATA_DIR: dataDir } })).code, 0);
+    assert.equal((await runCli(['import', file], { env: { PAPERPULSE_DATA_DIR: dataDir }, timeoutMs: SLOW })).code, 0);
     const s = await startServe({ PAPERPULSE_DATA_DIR: dataDir, EMBEDDER: 'openai', EMBEDDINGS_URL: fake.url, EMBEDDINGS_MODEL: 'fake-embed' });
     try {
-      await waitFor(() => /search vectors switched to the configured embedder/.test(s.output()), 120_000, 'the embedding', s.output);
+      await waitFor(() => /search vectors switched to the configured embedder/.test(s.output()), SLOW, 'the embedding', s.output);
       assert.ok(fake.requests.length >= 1);
       const res = await fetch(`${s.url}/api/v1/papers/${papers[3].id}/similar?limit=5`);
       assert.equal(res.status, 200);
@@ -96,13 +99,13 @@ describe('serve: search vectors in the background', () => {
     const env = { PAPERPULSE_DATA_DIR: dataDir };
     const first = path.join(tmp, 'first.jsonl');
     writeJsonl(first, syntheticPapers(850));
-    assert.equal((await runCli(['import', first], { env })).code, 0);
-    const trained = await runCli(['model', 'train', '--epochs', '1', '--threads', '1', '--json'], { env, timeoutMs: 300_000 });
+    assert.equal((await runCli(['import', first], { env, timeoutMs: SLOW })).code, 0);
+    const trained = await runCli(['model', 'train', '--epochs', '1', '--threads', '1', '--json'], { env, timeoutMs: SLOW });
     assert.equal(trained.code, 0, trained.stderr);
     const old = JSON.parse(trained.stdout) as { version: string };
     const more = path.join(tmp, 'more.jsonl');
     writeJsonl(more, syntheticPapers(200, 850));
-    assert.equal((await runCli(['import', more], { env })).code, 0);
+    assert.equal((await runCli(['import', more], { env, timeoutMs: SLOW })).code, 0);
 
     const s = await startServe(env);
     try {
@@ -111,7 +114,7 @@ describe('serve: search vectors in the background', () => {
       assert.equal(before1.model, old.version, 'the old model serves until the switch');
       assert.equal(before1.papers.length, 0, 'a paper imported after it has no vector under it');
 
-      await waitFor(() => /retraining the search model/.test(s.output()), 60_000, 'the retraining to start', s.output);
+      await waitFor(() => /retraining the search model/.test(s.output()), SLOW, 'the retraining to start', s.output);
       // While the worker trains, the server answers.
       let answered = 0;
       let failed = 0;

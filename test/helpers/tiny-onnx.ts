@@ -46,6 +46,76 @@ export function gatherModelOnnx(table: Float32Array, vocab: number, dim: number)
   return msg(int(1, 8), bytes(2, 'paperpulse-tests'), bytes(7, graph), bytes(8, msg(bytes(1, ''), int(2, 13))));
 }
 
+/**
+ * ModelProto bytes of a BERT-sized stand-in (for throughput only; its vectors mean nothing): token embeddings, then
+ * `layers` blocks of single-head self-attention (Q, K, V and output projections, softmax over the sequence) and a
+ * `ff`-wide ReLU feed-forward, each with a residual and LayerNormalization. Single-head attention costs the same
+ * multiply-adds as multi-head. Weights are seeded pseudo-random.
+ */
+export function transformerLikeOnnx(vocab: number, hidden: number, ff: number, layers: number, seed = 1): Buffer {
+  let s = seed >>> 0;
+  const rand = (n: number, scale: number) => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      a[i] = (s / 2 ** 32 - 0.5) * scale;
+    }
+    return a;
+  };
+  const f32 = (field: number, v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeFloatLE(v);
+    return Buffer.concat([key(field, 5), b]);
+  };
+  const inits: Buffer[] = [];
+  const init = (name: string, dims: number[], data: Float32Array) =>
+    inits.push(bytes(5, msg(...dims.map((d) => int(1, d)), int(2, FLOAT), bytes(8, name), bytes(9, new Uint8Array(data.buffer)))));
+  const nodes: Buffer[] = [];
+  let n = 0;
+  const node = (op: string, inputs: string[], attrs: Buffer[] = []) => {
+    const out = `t${n++}`;
+    nodes.push(bytes(1, msg(...inputs.map((i) => bytes(1, i)), bytes(2, out), bytes(3, `n${n}`), bytes(4, op), ...attrs.map((a) => bytes(5, a)))));
+    return out;
+  };
+  const intAttr = (name: string, v: number) => msg(bytes(1, name), int(3, v), int(20, 2));
+  const intsAttr = (name: string, v: number[]) => msg(bytes(1, name), ...v.map((x) => int(8, x)), int(20, 7));
+  const floatAttr = (name: string, v: number) => msg(bytes(1, name), f32(2, v), int(20, 1));
+  init('emb', [vocab, hidden], rand(vocab * hidden, 1));
+  init('scale', [], Float32Array.from([1 / Math.sqrt(hidden)]));
+  init('gamma', [hidden], new Float32Array(hidden).fill(1));
+  init('beta', [hidden], new Float32Array(hidden));
+  const w = 1 / Math.sqrt(hidden);
+  let x = node('Gather', ['emb', 'input_ids'], [intAttr('axis', 0)]);
+  for (let l = 0; l < layers; l++) {
+    for (const m of ['q', 'k', 'v', 'o']) init(`w${m}${l}`, [hidden, hidden], rand(hidden * hidden, w));
+    init(`w1${l}`, [hidden, ff], rand(hidden * ff, w));
+    init(`w2${l}`, [ff, hidden], rand(ff * hidden, 1 / Math.sqrt(ff)));
+    const q = node('MatMul', [x, `wq${l}`]);
+    const k = node('MatMul', [x, `wk${l}`]);
+    const v = node('MatMul', [x, `wv${l}`]);
+    const kt = node('Transpose', [k], [intsAttr('perm', [0, 2, 1])]);
+    const scores = node('Mul', [node('MatMul', [q, kt]), 'scale']);
+    const att = node('MatMul', [node('Softmax', [scores], [intAttr('axis', -1)]), v]);
+    const n1 = node('LayerNormalization', [node('Add', [x, node('MatMul', [att, `wo${l}`])]), 'gamma', 'beta'], [intAttr('axis', -1), floatAttr('epsilon', 1e-12)]);
+    const f = node('MatMul', [node('Relu', [node('MatMul', [n1, `w1${l}`])]), `w2${l}`]);
+    x = node('LayerNormalization', [node('Add', [n1, f]), 'gamma', 'beta'], [intAttr('axis', -1), floatAttr('epsilon', 1e-12)]);
+  }
+  nodes.push(bytes(1, msg(bytes(1, x), bytes(2, 'last_hidden_state'), bytes(3, 'out'), bytes(4, 'Identity'))));
+  const symbolic = (name: string) => bytes(1, msg(bytes(2, name)));
+  const fixed = (v: number) => bytes(1, msg(int(1, v)));
+  const tensorType = (elem: number, dims: Buffer[]) => bytes(2, msg(bytes(1, msg(int(1, elem), bytes(2, msg(...dims))))));
+  const valueInfo = (name: string, elem: number, dims: Buffer[]) => msg(bytes(1, name), tensorType(elem, dims));
+  const graph = msg(
+    ...nodes,
+    bytes(2, 'transformer-like'),
+    ...inits,
+    bytes(11, valueInfo('input_ids', INT64, [symbolic('batch'), symbolic('sequence')])),
+    bytes(11, valueInfo('attention_mask', INT64, [symbolic('batch'), symbolic('sequence')])),
+    bytes(12, valueInfo('last_hidden_state', FLOAT, [symbolic('batch'), symbolic('sequence'), fixed(hidden)])),
+  );
+  return msg(int(1, 8), bytes(2, 'paperpulse-tests'), bytes(7, graph), bytes(8, msg(bytes(1, ''), int(2, 17))));
+}
+
 export interface TinyModel {
   dir: string;
   vocab: string[];
