@@ -11,6 +11,7 @@ import { Auth, registerAuth } from './web/auth.ts';
 import { registerCommentRoutes, type CommentRouteOptions } from './web/comments.routes.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSubscribeRoutes, type SubscribeRouteOptions } from './web/subscribe.routes.ts';
+import { registerSuggestRoutes } from './web/suggest.routes.ts';
 import { registerSubmitRoutes, type SubmitRouteOptions } from './web/submit.routes.ts';
 
 export interface AppOptions {
@@ -84,6 +85,7 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
   await registerSubmitRoutes(app, ctx, auth, opts.submit);
   await registerCommentRoutes(app, ctx, auth, opts.comments);
   await registerApiRoutes(app, ctx);
+  await registerSuggestRoutes(app, ctx); // after the API: its OpenAPI document lists the route
   await registerFeedRoutes(app, ctx);
 
   return app;

@@ -9,7 +9,7 @@ import { loadActiveVectors } from './model.service.ts';
 import { parseQuery, type ParsedQuery } from './query.ts';
 import { corpusStamp, hasActiveModel, loadCorpus, type CorpusStamp } from './search.repository.ts';
 import { topK } from './bm25.ts';
-import { normalizeText, SearchIndex, type ScoredId } from './search-index.ts';
+import { normalizeText, SearchIndex, TitleSuggester, type ScoredId } from './search-index.ts';
 import { tokenize } from './text.ts';
 
 export type SearchSort = 'relevance' | 'newest' | 'trending';
@@ -290,4 +290,28 @@ export async function similarPapers(db: Queryable, id: string, k = 10): Promise<
   if (index.modelId === null) return { available: false, items: [], modelVersion: null };
   const items = index.similar(id, k);
   return { available: items !== null, items: items ?? [], modelVersion: index.modelVersion };
+}
+
+export interface TitleSuggestion {
+  id: string;
+  title: string;
+}
+
+/** At most this many suggestions per request. */
+export const MAX_SUGGESTIONS = 20;
+
+const suggesters = new WeakMap<SearchIndex, TitleSuggester>();
+
+/**
+ * Titles for search-as-you-type: each word typed begins a word of the title (docs/search.md), best first. The
+ * suggester is built on the search index's first use and dropped with it.
+ */
+export async function suggestTitles(db: Queryable, typed: string, limit = 8): Promise<TitleSuggestion[]> {
+  if (!typed.trim()) return [];
+  const index = await searchIndex(db);
+  let suggester = suggesters.get(index);
+  if (!suggester) suggesters.set(index, (suggester = new TitleSuggester(index.docs)));
+  return suggester
+    .suggest(typed, Math.max(0, Math.min(limit, MAX_SUGGESTIONS)))
+    .map((row) => ({ id: index.docs[row].id, title: index.docs[row].title }));
 }

@@ -12,6 +12,8 @@
 
 import './comments.ts'; // comment controls on paper pages
 
+import './suggest.ts'; // search-as-you-type titles under the header search box
+
 const THEME_KEY = 'paperpulse-theme';
 type Theme = 'light' | 'dark';
 
