@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lastAnnouncement, listingDayFor, nextAnnouncement } from '../../src/papers/listing.ts';
+import { announcementFor, currentListingDay, lastAnnouncement, listingDayFor, nextAnnouncement } from '../../src/papers/listing.ts';
 
 // Times are written in UTC; the comment gives New York time (EST = UTC-5 until 2025-03-09, EDT = UTC-4 after).
 describe('listingDayFor', () => {
@@ -55,5 +55,29 @@ describe('announcement instants', () => {
   it('finds the last announcement, at or before now', () => {
     assert.equal(lastAnnouncement(new Date('2025-03-08T17:00:00Z')).toISOString(), '2025-03-07T01:00:00.000Z'); // Sat -> Thu 20:00
     assert.equal(lastAnnouncement(new Date('2025-03-05T01:00:00Z')).toISOString(), '2025-03-05T01:00:00.000Z'); // exactly Tue 20:00
+  });
+});
+
+describe('currentListingDay (the list submissions go onto)', () => {
+  it('is the list of the last announcement: the next day in New York', () => {
+    assert.equal(currentListingDay(new Date('2025-03-05T00:59:59Z')), '2025-03-04'); // Tue 19:59 EST -> Tuesday's list
+    assert.equal(currentListingDay(new Date('2025-03-05T01:00:00Z')), '2025-03-05'); // Tue 20:00 EST -> Wednesday's
+    assert.equal(currentListingDay(new Date('2025-07-03T12:00:00Z')), '2025-07-03'); // Thu 08:00 EDT -> Thursday's
+  });
+
+  it('stays on Friday\'s list from Thursday evening until Sunday evening', () => {
+    assert.equal(currentListingDay(new Date('2025-03-07T02:00:00Z')), '2025-03-07'); // Thu 21:00 EST
+    assert.equal(currentListingDay(new Date('2025-03-08T17:00:00Z')), '2025-03-07'); // Sat
+    assert.equal(currentListingDay(new Date('2025-03-09T23:59:00Z')), '2025-03-07'); // Sun 19:59 EDT
+    assert.equal(currentListingDay(new Date('2025-03-10T00:00:00Z')), '2025-03-10'); // Sun 20:00 EDT -> Monday's
+  });
+
+  it('agrees with listingDayFor: a paper announced last lands on the current list', () => {
+    for (const iso of ['2025-03-03T15:00:00Z', '2025-03-06T20:00:00Z', '2025-03-07T20:00:00Z', '2025-12-31T20:00:00Z']) {
+      const day = listingDayFor(iso);
+      // Just after that list's announcement (the evening before it, 20:00 New York), it is the current list.
+      const justAfter = new Date(announcementFor(iso).toMillis() + 60_000);
+      assert.equal(currentListingDay(justAfter), day, iso);
+    }
   });
 });

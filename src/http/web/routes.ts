@@ -33,6 +33,7 @@ import { summariesByIds } from '../../search/search.repository.ts';
 import { page, type HeaderViewer, type Section, type Theme } from './views/layout.ts';
 import { headerViewer } from './account.routes.ts';
 import { paperNotFoundPage, paperPage } from './views/paper.ts';
+import { paperSubmissionsSection } from './submit.routes.ts';
 import { commentThread } from '../../comments/comments.service.ts';
 import { commentsSection } from './views/comments.ts';
 
@@ -267,7 +268,8 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
       const sim = await similarPapers(ctx.db, paper.id, 10);
       const similar = { model: sim.modelVersion, papers: await summariesByIds(ctx.db, sim.items.map((i) => i.id)) };
       const comments = commentsSection({ paperId: paper.id, count: paper.numComments, thread: await commentThread(ctx.db, paper.id), viewer });
-      return htmlView(200, paperPage(paper, ctx.clock(), similar, comments))(theme, viewer);
+      const submissions = await paperSubmissionsSection(ctx.db, paper.id, viewer, (req.query as { submitted?: unknown }).submitted);
+      return htmlView(200, paperPage(paper, ctx.clock(), similar, comments, submissions))(theme, viewer);
     });
   };
 

@@ -43,7 +43,7 @@ function detail(term: string, value: SafeHtml | string | null): SafeHtml | '' {
   return value ? html`<div><dt>${term}</dt><dd>${value}</dd></div>` : '';
 }
 
-export function paperPage(p: Paper, now: Date, similar?: SimilarView, comments?: SafeHtml): PaperView {
+export function paperPage(p: Paper, now: Date, similar?: SimilarView, comments?: SafeHtml, submissions?: SafeHtml): PaperView {
   const links: [string, string | null][] = [
     ['arXiv page', absUrl(p.id)],
     ['PDF', pdfUrl(p.id)],
@@ -65,6 +65,7 @@ export function paperPage(p: Paper, now: Date, similar?: SimilarView, comments?:
 ${p.organization ? html`<p class="org"><bdi>${p.organization}</bdi></p>` : ''}
 <div class="paper-actions">${upvotes(p.upvotes)}<ul class="paper-links">${links.map(([label, href]) => (href ? html`<li><a href="${href}">${label}</a></li>` : ''))}</ul></div>
 </header>
+${submissions ?? ''}
 <section aria-labelledby="abstract-title">
 <h2 id="abstract-title">Abstract</h2>
 <p class="abstract" dir="auto">${p.abstract}</p>
