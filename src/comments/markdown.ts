@@ -8,8 +8,14 @@
 // cases hide a javascript: or data: URL. Images are not shown: ![alt](url) becomes a link to the image.
 // Links get rel="nofollow ugc noopener" and never a target. Headings are demoted (h1 to h4, h2 to h5,
 // the rest h6) so a comment cannot pose as the page's own structure.
-import MarkdownIt from 'markdown-it';
-import sanitizeHtml from 'sanitize-html';
+//
+// Both libraries are loaded on the first rendering, not when this module is imported: every command of
+// the CLI imports the web app, and only `serve` ever renders a comment.
+import { createRequire } from 'node:module';
+import type MarkdownIt from 'markdown-it';
+import type sanitizeHtml from 'sanitize-html';
+
+const require = createRequire(import.meta.url);
 
 /** Longest comment, in characters (Unicode code points, as PostgreSQL's length() counts them). */
 export const MAX_COMMENT_CHARS = 10_000;
@@ -32,59 +38,66 @@ export function isSafeHref(href: string): boolean {
   }
 }
 
-const md = new MarkdownIt('default', {
-  html: false, // raw HTML in the source is escaped, never passed through
-  linkify: true,
-  typographer: false,
-  breaks: true, // a new line in a comment is a new line, as people expect in a comment box
-  maxNesting: 20,
-});
-md.validateLink = isSafeHref;
+function createRenderer(): (body: string) => string {
+  const Markdown = require('markdown-it') as typeof MarkdownIt;
+  const sanitize = require('sanitize-html') as typeof sanitizeHtml;
+  const md = new Markdown('default', {
+    html: false, // raw HTML in the source is escaped, never passed through
+    linkify: true,
+    typographer: false,
+    breaks: true, // a new line in a comment is a new line, as people expect in a comment box
+    maxNesting: 20,
+  });
+  md.validateLink = isSafeHref;
 
-// Images become links to the image (no remote images on our pages: no tracking pixels, no layout games).
-md.renderer.rules.image = (tokens, idx, options, env, self) => {
-  const token = tokens[idx];
-  const src = String(token.attrGet('src') ?? '');
-  const alt = self.renderInlineAsText(token.children ?? [], options, env).trim();
-  const text = md.utils.escapeHtml(alt ? `image: ${alt}` : 'image');
-  return src && isSafeHref(src) ? `<a href="${md.utils.escapeHtml(src)}">${text}</a>` : text;
-};
+  // Images become links to the image (no remote images on our pages: no tracking pixels, no layout games).
+  md.renderer.rules.image = (tokens, idx, options, env, self) => {
+    const token = tokens[idx];
+    const src = String(token.attrGet('src') ?? '');
+    const alt = self.renderInlineAsText(token.children ?? [], options, env).trim();
+    const text = md.utils.escapeHtml(alt ? `image: ${alt}` : 'image');
+    return src && isSafeHref(src) ? `<a href="${md.utils.escapeHtml(src)}">${text}</a>` : text;
+  };
 
-const demote = (to: string) => sanitizeHtml.simpleTransform(to, {});
-
-const SANITIZE: sanitizeHtml.IOptions = {
-  allowedTags: [
-    'p', 'br', 'hr', 'strong', 'em', 's', 'del', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a',
-    'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
-  ],
-  allowedAttributes: { a: ['href', 'rel'], ol: ['start'], code: ['class'] },
-  allowedClasses: { code: [/^language-[A-Za-z0-9_+-]{1,40}$/] },
-  allowedSchemes: ['http', 'https', 'mailto'],
-  allowedSchemesByTag: {},
-  allowedSchemesAppliedToAttributes: ['href'],
-  allowProtocolRelative: true,
-  disallowedTagsMode: 'discard',
-  nestingLimit: 30,
-  transformTags: {
-    h1: demote('h4'),
-    h2: demote('h5'),
-    h3: demote('h6'),
-    h4: demote('h6'),
-    h5: demote('h6'),
-    a: (_tag, attribs) => {
-      // attribs are decoded here (entities resolved), so the check sees what the browser will.
-      const href = attribs.href && isSafeHref(attribs.href) ? attribs.href : null;
-      const out: sanitizeHtml.Attributes = href ? { href, rel: COMMENT_LINK_REL } : {};
-      return { tagName: 'a', attribs: out };
+  const demote = (to: string) => sanitize.simpleTransform(to, {});
+  const options: sanitizeHtml.IOptions = {
+    allowedTags: [
+      'p', 'br', 'hr', 'strong', 'em', 's', 'del', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a',
+      'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
+    ],
+    allowedAttributes: { a: ['href', 'rel'], ol: ['start'], code: ['class'] },
+    allowedClasses: { code: [/^language-[A-Za-z0-9_+-]{1,40}$/] },
+    allowedSchemes: ['http', 'https', 'mailto'],
+    allowedSchemesByTag: {},
+    allowedSchemesAppliedToAttributes: ['href'],
+    allowProtocolRelative: true,
+    disallowedTagsMode: 'discard',
+    nestingLimit: 30,
+    transformTags: {
+      h1: demote('h4'),
+      h2: demote('h5'),
+      h3: demote('h6'),
+      h4: demote('h6'),
+      h5: demote('h6'),
+      a: (_tag, attribs) => {
+        // attribs are decoded here (entities resolved), so the check sees what the browser will.
+        const href = attribs.href && isSafeHref(attribs.href) ? attribs.href : null;
+        const out: sanitizeHtml.Attributes = href ? { href, rel: COMMENT_LINK_REL } : {};
+        return { tagName: 'a', attribs: out };
+      },
     },
-  },
-  // A link that lost its target is just its text.
-  exclusiveFilter: (frame) => (frame.tag === 'a' && !frame.attribs.href ? 'excludeTag' : false),
-};
+    // A link that lost its target is just its text.
+    exclusiveFilter: (frame) => (frame.tag === 'a' && !frame.attribs.href ? 'excludeTag' : false),
+  };
+  return (body) => sanitize(md.render(body), options).trim();
+}
+
+let renderer: ((body: string) => string) | null = null;
 
 /** The safe HTML of a comment's Markdown. The body should have passed checkCommentBody. */
 export function renderCommentHtml(body: string): string {
-  return sanitizeHtml(md.render(body), SANITIZE).trim();
+  renderer ??= createRenderer();
+  return renderer(body);
 }
 
 export type BodyCheck = { ok: true; body: string } | { ok: false; error: string };
