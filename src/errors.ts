@@ -30,6 +30,22 @@ export const ERROR_CODES = {
     status: 404,
     summary: 'The user named does not exist.',
   },
+  SIGN_IN_REQUIRED: {
+    status: 401,
+    summary: 'The request needs a member: send an API token as `Authorization: Bearer` (or a session cookie).',
+  },
+  INVALID_TOKEN: {
+    status: 401,
+    summary: 'The API token is malformed, revoked, or its account is disabled.',
+  },
+  CSRF_FAILED: {
+    status: 403,
+    summary: 'A request authorised by a session cookie came without its `X-CSRF-Token` header (or with a stale one).',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    summary: 'Too many requests of this kind in a short time; `Retry-After` says how many seconds to wait.',
+  },
   INTERNAL_ERROR: {
     status: 500,
     summary: 'The server failed; the error is logged. Try again in a moment.',

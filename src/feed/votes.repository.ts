@@ -135,3 +135,27 @@ export async function ensureUser(db: Queryable, username: string): Promise<{ id:
   if (id === null) throw new Error(`user ${username} could be neither created nor found`);
   return { id, created: false };
 }
+
+/** Which of `paperIds` the user has upvoted (one query, for the buttons of a page). */
+export async function votedAmong(db: Queryable, userId: number, paperIds: readonly string[]): Promise<Set<string>> {
+  if (paperIds.length === 0) return new Set();
+  const rows = await db.query<{ paper_id: string }>(
+    'SELECT paper_id FROM votes WHERE user_id = $1 AND paper_id = ANY($2::text[])',
+    [userId, [...new Set(paperIds)]],
+  );
+  return new Set(rows.map((r) => r.paper_id));
+}
+
+/** The user's upvotes, newest first (ties by paper id), with when each was cast. */
+export async function upvotesOfUser(db: Queryable, userId: number, limit: number, offset: number): Promise<{ paperId: string; votedAt: string }[]> {
+  const rows = await db.query<{ paper_id: string; created_at: Date | string }>(
+    'SELECT paper_id, created_at FROM votes WHERE user_id = $1 ORDER BY created_at DESC, paper_id LIMIT $2 OFFSET $3',
+    [userId, limit, offset],
+  );
+  return rows.map((r) => ({ paperId: r.paper_id, votedAt: new Date(r.created_at).toISOString() }));
+}
+
+export async function countUserUpvotes(db: Queryable, userId: number): Promise<number> {
+  const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM votes WHERE user_id = $1', [userId]);
+  return rows[0].n;
+}

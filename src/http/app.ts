@@ -13,6 +13,7 @@ import { registerSecurityHeaders } from './security-headers.ts';
 import { registerSubscribeRoutes, type SubscribeRouteOptions } from './web/subscribe.routes.ts';
 import { registerSuggestRoutes } from './web/suggest.routes.ts';
 import { registerSubmitRoutes, type SubmitRouteOptions } from './web/submit.routes.ts';
+import { registerVoteRoutes, type VoteRouteOptions } from './web/vote.routes.ts';
 
 export interface AppOptions {
   /** Log each request (serve: yes; tests: no). */
@@ -23,6 +24,8 @@ export interface AppOptions {
   accounts?: AccountRouteOptions;
   /** Submitting papers: the rate limits and the arXiv client (tests). */
   submit?: SubmitRouteOptions;
+  /** Upvote buttons and the vote API: the rate limits (tests). */
+  votes?: VoteRouteOptions;
   /** Comment forms: the rate limits (tests). */
   comments?: CommentRouteOptions;
 }
@@ -86,6 +89,7 @@ export async function buildApp(ctx: Context, opts: AppOptions = {}): Promise<Fas
   await registerCommentRoutes(app, ctx, auth, opts.comments);
   await registerApiRoutes(app, ctx);
   await registerSuggestRoutes(app, ctx); // after the API: its OpenAPI document lists the route
+  await registerVoteRoutes(app, ctx, auth, opts.votes);
   await registerFeedRoutes(app, ctx);
 
   return app;

@@ -40,11 +40,23 @@ export async function registerApiRoutes(app: FastifyInstance, ctx: Context): Pro
         license: { name: 'MIT', identifier: 'MIT' },
       },
       servers: [{ url: ctx.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'A personal API token (pp_...) created on the settings page' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'pp_session',
+            description: "The site's session cookie (__Host-pp_session over HTTPS); POST and DELETE then need the X-CSRF-Token header",
+          },
+        },
+      },
       tags: [
         { name: 'Papers', description: 'One paper' },
         { name: 'Feeds', description: 'The lists the site shows: a day, week or month, the latest day, trending, a category' },
         { name: 'Authors', description: "An author's papers" },
         { name: 'Search', description: 'Search over titles and abstracts' },
+        { name: 'Your account', description: 'Your upvotes and voting, with an API token from /settings (Authorization: Bearer)' },
         { name: 'Hugging Face compatible', description: 'What the huggingface_hub client calls; point it here with HF_ENDPOINT' },
         { name: 'RSS and Atom feeds', description: 'Every list as RSS 2.0 (.xml) and Atom 1.0 (.atom)' },
       ],

@@ -87,8 +87,9 @@ const CORS_METHODS = 'GET, HEAD, OPTIONS';
 
 /**
  * CORS for reading: GET, HEAD and OPTIONS of /api/* and /feeds/* carry Access-Control-Allow-Origin: *
- * (nothing there depends on cookies, so any origin may read it), and preflights are answered. Other
- * methods get no CORS header: the votes API of a later feature decides its own rules.
+ * (a cookie-authorised answer cannot be read with *, so other sites read only what needs no cookie), and
+ * preflights for GET and HEAD are answered. Writes (the vote API's POST and DELETE) get no CORS header
+ * and their preflights are refused, so another site's page can never send them from a visitor's browser.
  */
 export function addCors(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
@@ -97,6 +98,13 @@ export function addCors(app: FastifyInstance): void {
     reply.header('Access-Control-Allow-Origin', '*').header('Access-Control-Expose-Headers', CORS_EXPOSED);
   });
   const preflight = async (req: FastifyRequest, reply: FastifyReply) => {
+    const method = req.headers['access-control-request-method'];
+    if (typeof method === 'string' && method !== 'GET' && method !== 'HEAD') {
+      // No Access-Control-Allow-Origin (the hook above set one): the browser does not send the request.
+      reply.removeHeader('Access-Control-Allow-Origin');
+      reply.removeHeader('Access-Control-Expose-Headers');
+      return reply.code(204).header('Allow', CORS_METHODS).send();
+    }
     const asked = req.headers['access-control-request-headers'];
     return reply
       .code(204)

@@ -11,6 +11,7 @@
 // are set through the CSSOM (el.style), which such a policy allows.
 
 import './comments.ts'; // comment controls on paper pages
+import './votes.ts'; // the upvote buttons, sent without a reload
 
 import './suggest.ts'; // search-as-you-type titles under the header search box
 

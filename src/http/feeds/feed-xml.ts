@@ -24,6 +24,8 @@ export interface FeedMeta {
   base: string;
   /** The feed's date when it has no item (ISO 8601). */
   emptyUpdated: string;
+  /** Item dates by paper id (ISO 8601), where an item's date is not its listing (a member's upvotes: when upvoted). */
+  itemDates?: ReadonlyMap<string, string>;
 }
 
 const SITE = 'paperpulse';
@@ -48,13 +50,13 @@ export const rfc822 = (iso: string) => new Date(iso).toUTCString();
 /** RFC 3339 date of Atom, e.g. "2025-07-02T00:00:00Z". */
 export const rfc3339 = (iso: string) => new Date(iso).toISOString().replace('.000Z', 'Z');
 
-/** The date of an item: when the paper went onto its day's list. */
-const itemDate = (p: Paper) => listedAt(p.firstListed);
+/** The date of an item: when the paper went onto its day's list, unless the feed says otherwise. */
+const itemDate = (p: Paper, meta: FeedMeta) => meta.itemDates?.get(p.id) ?? listedAt(p.firstListed);
 
 /** The feed's date: its newest item's date, so that the same list always renders the same bytes. */
 function feedUpdated(papers: Paper[], meta: FeedMeta): string {
   let newest = '';
-  for (const p of papers) if (itemDate(p) > newest) newest = itemDate(p);
+  for (const p of papers) if (itemDate(p, meta) > newest) newest = itemDate(p, meta);
   return newest || meta.emptyUpdated;
 }
 
@@ -72,7 +74,7 @@ export function renderRss(papers: Paper[], meta: FeedMeta): string {
       <title>${xml(p.title)}</title>
       <link>${xml(link)}</link>
       <guid isPermaLink="true">${xml(link)}</guid>
-      <pubDate>${rfc822(itemDate(p))}</pubDate>
+      <pubDate>${rfc822(itemDate(p, meta))}</pubDate>
       <dc:creator>${xml(p.authors.join(', '))}</dc:creator>
 ${p.categories.map((c) => `      <category>${xml(c)}</category>\n`).join('')}      <description>${xml(descriptionHtml(p))}</description>
     </item>
@@ -97,7 +99,7 @@ ${items.join('')}  </channel>
 export function renderAtom(papers: Paper[], meta: FeedMeta): string {
   const entries = papers.map((p) => {
     const link = meta.base + paperPagePath(p.id);
-    const date = rfc3339(itemDate(p));
+    const date = rfc3339(itemDate(p, meta));
     return `  <entry>
     <id>${xml(link)}</id>
     <title type="text">${xml(p.title)}</title>

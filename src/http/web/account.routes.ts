@@ -38,6 +38,7 @@ import { safeNextPath } from '../../accounts/profile.ts';
 import { parseEmailAddress } from '../../mail/address.ts';
 import { createMailer, type Mailer } from '../../mail/mailer.ts';
 import { summariesByIds } from '../../search/search.repository.ts';
+import { votedAmong } from '../../feed/votes.repository.ts';
 import { RateLimiter, type RateLimitOptions } from '../../subscriptions/rate-limit.ts';
 import { createDigestSender } from '../../digest/digest.service.ts';
 import { Auth, requireMember, type Viewer } from './auth.ts';
@@ -354,12 +355,18 @@ export async function registerAccountRoutes(app: FastifyInstance, ctx: Context, 
         ]);
         const submittedPapers = await summariesByIds(ctx.db, submissions.map((s) => s.paperId));
         const upvoted = upvoteIds ? await summariesByIds(ctx.db, upvoteIds) : null;
+        // The upvote buttons on the cards, in the viewer's state (vote.routes.ts).
+        const votes = {
+          next: `/users/${member.username}`,
+          csrf: req.viewer?.via === 'session' ? req.viewer.csrf : null,
+          voted: req.viewer ? await votedAmong(ctx.db, req.viewer.member.id, [...submittedPapers, ...(upvoted ?? [])].map((p) => p.id)) : new Set<string>(),
+        };
         return sendPrivateView(req, reply, 200, profilePage({
           member,
           isSelf,
           upvoteCount,
-          submitted: submittedPapers.length ? paperList(submittedPapers, now) : html`<p class="muted">No submissions yet.</p>`,
-          upvoted: upvoted ? (upvoted.length ? paperList(upvoted, now) : html`<p class="muted">No upvotes yet.</p>`) : null,
+          submitted: submittedPapers.length ? paperList(submittedPapers, now, 2, undefined, votes) : html`<p class="muted">No submissions yet.</p>`,
+          upvoted: upvoted ? (upvoted.length ? paperList(upvoted, now, 2, undefined, votes) : html`<p class="muted">No upvotes yet.</p>`) : null,
           // Stored already sanitised by the comments service.
           comments: comments.map((c) => ({ ...c, bodyHtml: raw(c.bodyHtml) })),
         }), { noindex: false });

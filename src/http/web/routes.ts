@@ -36,6 +36,7 @@ import { paperNotFoundPage, paperPage } from './views/paper.ts';
 import { paperSubmissionsSection } from './submit.routes.ts';
 import { commentThread } from '../../comments/comments.service.ts';
 import { commentsSection } from './views/comments.ts';
+import { voteViewFor } from './vote.routes.ts';
 
 export interface WebOptions {
   /** Rendered pages kept in memory (least recently used go first). */
@@ -162,6 +163,11 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
     return send(req, reply, await cache.get(`${theme ?? '-'} ${key}`, async () => render(theme)));
   };
 
+  /** The upvote buttons of a page at `next` listing `papers`, for the viewer (null: the shared anonymous page). */
+  const votesOn = (viewer: HeaderViewer | null | undefined, papers: readonly { id: string }[], next: string) =>
+    voteViewFor(ctx.db, viewer, papers.map((p) => p.id), next);
+  const pageParam = (p: number) => (p === 1 ? undefined : p);
+
   const errorHandler = (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     let render: Render;
     if (err.validation) render = badRequest(validationMessage(err));
@@ -196,7 +202,8 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
       const key = `search ${sort} ${p} ${filters.cat ?? ''} ${filters.author ?? ''} ${filters.from ?? ''} ${filters.to ?? ''} ${q}`;
       return cached(req, reply, key, async (theme, viewer) => {
         const data = await searchPageData(q, sort, p, filters);
-        return htmlView(200, searchPage(data, ctx.clock()), { query: q, noindex: true })(theme, viewer);
+        const here = withQuery('/papers', { q, sort: sort === 'relevance' ? undefined : sort, ...filters, p: pageParam(p) });
+        return htmlView(200, searchPage(data, ctx.clock(), await votesOn(viewer, data.papers, here)), { query: q, noindex: true })(theme, viewer);
       });
     }
     const sort = req.query.sort === 'newest' ? 'newest' : 'trending';
@@ -204,7 +211,8 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
       const feed = await latestFeed(ctx.db, sort, p);
       if (!feed) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme, viewer);
       if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers', { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme, viewer);
-      return htmlView(200, periodPage(feed, ctx.clock(), '/papers', true), { section: 'daily' })(theme, viewer);
+      const here = withQuery('/papers', { sort: sort === 'trending' ? undefined : sort, p: pageParam(p) });
+      return htmlView(200, periodPage(feed, ctx.clock(), '/papers', true, await votesOn(viewer, feed.papers, here)), { section: 'daily' })(theme, viewer);
     });
   };
 
@@ -247,7 +255,9 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
         const feed = await periodFeed(ctx.db, period, sort, p);
         if (feed.first === null) return htmlView(200, emptySitePage(), { section: 'daily', noindex: true })(theme, viewer);
         if (feed.outOfRange) return pageOutOfRange(feed, withQuery(path, { sort: sort === 'trending' ? undefined : sort, p: feed.pages }))(theme, viewer);
-        return htmlView(200, periodPage(feed, ctx.clock(), path), { section: 'daily', noindex: feed.total === 0 })(theme, viewer);
+        const here = withQuery(path, { sort: sort === 'trending' ? undefined : sort, p: pageParam(p) });
+        const votes = await votesOn(viewer, feed.papers, here);
+        return htmlView(200, periodPage(feed, ctx.clock(), path, false, votes), { section: 'daily', noindex: feed.total === 0 })(theme, viewer);
       });
     };
 
@@ -267,9 +277,10 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
       if (!paper) return htmlView(404, paperNotFoundPage(parsed.id), { noindex: true })(theme, viewer);
       const sim = await similarPapers(ctx.db, paper.id, 10);
       const similar = { model: sim.modelVersion, papers: await summariesByIds(ctx.db, sim.items.map((i) => i.id)) };
+      const votes = await votesOn(viewer, [paper], `/papers/${paper.id}`);
       const comments = commentsSection({ paperId: paper.id, count: paper.numComments, thread: await commentThread(ctx.db, paper.id), viewer });
       const submissions = await paperSubmissionsSection(ctx.db, paper.id, viewer, (req.query as { submitted?: unknown }).submitted);
-      return htmlView(200, paperPage(paper, ctx.clock(), similar, comments, submissions))(theme, viewer);
+      return htmlView(200, paperPage(paper, ctx.clock(), similar, votes, comments, submissions))(theme, viewer);
     });
   };
 
@@ -326,7 +337,8 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
           return cached(req, reply, `trending ${p}`, async (theme, viewer) => {
             const feed = await trendingFeed(ctx.db, p);
             if (feed.outOfRange) return pageOutOfRange(feed, withQuery('/papers/trending', { p: feed.pages }))(theme, viewer);
-            return htmlView(200, trendingPage(feed, ctx.clock()), { section: 'trending' })(theme, viewer);
+            const votes = await votesOn(viewer, feed.papers, withQuery('/papers/trending', { p: pageParam(p) }));
+            return htmlView(200, trendingPage(feed, ctx.clock(), votes), { section: 'trending' })(theme, viewer);
           });
         },
       );
@@ -367,7 +379,8 @@ export async function registerWebRoutes(app: FastifyInstance, ctx: Context, opts
             const feed = await authorFeed(ctx.db, name, p);
             if (feed.total === 0) return htmlView(404, authorPage(feed, ctx.clock(), path), { noindex: true })(theme, viewer);
             if (feed.outOfRange) return pageOutOfRange(feed, withQuery(path, { p: feed.pages }))(theme, viewer);
-            return htmlView(200, authorPage(feed, ctx.clock(), path))(theme, viewer);
+            const votes = await votesOn(viewer, feed.papers, withQuery(path, { p: pageParam(p) }));
+            return htmlView(200, authorPage(feed, ctx.clock(), path, votes))(theme, viewer);
           });
         },
       );

@@ -1,4 +1,5 @@
-// Pieces several pages use: the paper card and its list, paging links, the empty-database notice.
+// Pieces several pages use: the paper card and its list, the upvote button, paging links, the empty-database
+// notice.
 import type { PaperSummary } from '../../../feed/feed.repository.ts';
 import { isNewListing } from '../../../feed/periods.ts';
 import { absUrl, pdfUrl } from '../../../papers/arxiv-id.ts';
@@ -18,9 +19,25 @@ export function withQuery(path: string, params: Record<string, string | number |
   return s ? `${path}?${s}` : path;
 }
 
-export function upvotes(n: number): SafeHtml {
-  // The count is read as "12 upvotes" by screen readers (visually hidden word), the arrow is decoration.
-  return html`<span class="upvotes"><span aria-hidden="true">▲</span> <span class="upvote-count">${n}</span><span class="visually-hidden"> ${n === 1 ? 'upvote' : 'upvotes'}</span></span>`;
+/** What a page's upvote buttons need to know about who is looking (absent: the anonymous, shareable page). */
+export interface VoteView {
+  /** Where the no-JavaScript form comes back to (a local path; the card's anchor is added by the server). */
+  next: string;
+  /** The member's session CSRF token; null on pages rendered for nobody in particular. */
+  csrf: string | null;
+  /** The papers on the page that the member has upvoted. */
+  voted: ReadonlySet<string>;
+}
+
+/**
+ * The upvote button: a form that POSTs to /papers/{id}/upvote (or /unvote when pressed) and works without
+ * JavaScript; src/http/assets/votes.ts sends it with fetch instead and updates it in place. A toggle button
+ * (aria-pressed) whose accessible name stays "Upvote, N upvotes"; its title says what pressing does. The same
+ * markup for anonymous visitors, whose POST is sent to sign in.
+ */
+export function upvoteButton(p: { id: string; upvotes: number }, votes?: VoteView): SafeHtml {
+  const voted = votes?.voted.has(p.id) ?? false;
+  return html`<form class="vote-form" method="post" action="${paperPath(p.id)}/${voted ? 'unvote' : 'upvote'}">${votes ? html`<input type="hidden" name="next" value="${votes.next}">` : ''}${votes?.csrf ? html`<input type="hidden" name="_csrf" value="${votes.csrf}">` : ''}<button type="submit" class="upvotes upvote-button" data-paper-id="${p.id}" aria-pressed="${voted ? 'true' : 'false'}" title="${voted ? 'Remove upvote' : 'Upvote'}"><span class="upvote-arrow" aria-hidden="true">▲</span> <span class="visually-hidden">Upvote, </span><span class="upvote-count">${p.upvotes}</span><span class="visually-hidden"> ${p.upvotes === 1 ? 'upvote' : 'upvotes'}</span></button></form>`;
 }
 
 export const newBadge = html`<span class="badge badge-new">New</span>`;
@@ -40,15 +57,15 @@ export function highlight(text: string, stems: ReadonlySet<string> | undefined):
   return raw(out);
 }
 
-export function paperCard(p: PaperSummary, now: Date, level: 2 | 3 = 2, marks?: ReadonlySet<string>): SafeHtml {
+export function paperCard(p: PaperSummary, now: Date, level: 2 | 3 = 2, marks?: ReadonlySet<string>, votes?: VoteView): SafeHtml {
   const h = `h${level}`;
   const code = safeUrl(p.githubRepo);
-  return html`<li><article class="paper-card" data-paper-id="${p.id}">
+  return html`<li><article class="paper-card" data-paper-id="${p.id}" id="paper-${p.id}">
 <${h} class="paper-title"><a href="${paperPath(p.id)}" dir="auto">${highlight(p.title, marks)}</a></${h}>
 <p class="paper-meta">${isNewListing(p.submission?.listDate ?? p.firstListed, now) ? html`${newBadge} ` : ''}<span class="category">${p.primaryCategory}</span> <span class="sep" aria-hidden="true">·</span> <time datetime="${p.firstListed}">${shortDate(p.firstListed)}</time> <span class="sep" aria-hidden="true">·</span> ${p.organization ? html`<bdi class="org">${p.organization}</bdi>` : plural(p.authorCount, 'author')}</p>
 <p class="paper-abstract" dir="auto">${highlight(excerpt(p.abstractStart), marks)}</p>
 ${p.submission ? submittedByLine(p.submission) : ''}
-<div class="paper-actions">${upvotes(p.upvotes)}<ul class="paper-links">
+<div class="paper-actions">${upvoteButton(p, votes)}<ul class="paper-links">
 <li><a href="${absUrl(p.id)}">arXiv</a></li>
 <li><a href="${pdfUrl(p.id)}">PDF</a></li>
 ${code ? html`<li><a href="${code}">Code</a></li>` : ''}
@@ -57,9 +74,9 @@ ${p.numComments > 0 ? html`<li><a class="comment-count-link" href="${paperPath(p
 </article></li>`;
 }
 
-export function paperList(papers: PaperSummary[], now: Date, level: 2 | 3 = 2, marks?: ReadonlySet<string>): SafeHtml {
+export function paperList(papers: PaperSummary[], now: Date, level: 2 | 3 = 2, marks?: ReadonlySet<string>, votes?: VoteView): SafeHtml {
   return html`<ol class="paper-list">
-${papers.map((p) => paperCard(p, now, level, marks))}
+${papers.map((p) => paperCard(p, now, level, marks, votes))}
 </ol>`;
 }
 

@@ -4,7 +4,7 @@ import { daysBetween, periodContaining, type Period, type PeriodKind } from '../
 import { dayRange, longDate, periodLabel, periodShortLabel, plural } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import type { PaperSummary } from '../../../feed/feed.repository.ts';
-import { noPapersYet, pagination, paperList, withQuery } from './components.ts';
+import { noPapersYet, pagination, paperList, withQuery, type VoteView } from './components.ts';
 import { subscribeBox } from './subscribe.ts';
 import { feedBase, feedLinks, type FeedLink } from '../../../api/paths.ts';
 
@@ -85,7 +85,7 @@ ${nearest
 }
 
 /** A day, week or month of papers; basePath is where sort and page links point (the latest day: /papers). */
-export function periodPage(feed: PeriodFeed, now: Date, basePath: string, latest = false): FeedView {
+export function periodPage(feed: PeriodFeed, now: Date, basePath: string, latest = false, votes?: VoteView): FeedView {
   const names = KIND_NAMES[feed.period.kind];
   const label = periodLabel(feed.period);
   const sort = sortParam(feed.sort);
@@ -97,7 +97,7 @@ export function periodPage(feed: PeriodFeed, now: Date, basePath: string, latest
 </div>
 ${feedControls(feed, basePath)}
 ${periodNav(feed)}
-${feed.total === 0 ? emptyPeriod(feed) : paperList(feed.papers, now)}
+${feed.total === 0 ? emptyPeriod(feed) : paperList(feed.papers, now, 2, undefined, votes)}
 ${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery(basePath, { sort, p: p === 1 ? undefined : p }) })}
 ${subscribeBox()}`;
   return { title: `${names.title}: ${label}`, body, feeds };
@@ -111,7 +111,7 @@ ${noPapersYet}`,
   };
 }
 
-export function trendingPage(feed: TrendingFeed, now: Date): FeedView {
+export function trendingPage(feed: TrendingFeed, now: Date, votes?: VoteView): FeedView {
   const feeds = feedLinks(feedBase.trending(), 'Trending papers');
   const body =
     feed.start && feed.end
@@ -119,7 +119,7 @@ export function trendingPage(feed: TrendingFeed, now: Date): FeedView {
 <h1><span class="kicker">Trending</span> ${dayRange(feed.start, feed.end)}</h1>
 <p class="page-summary">${plural(feed.total, 'paper')} listed in the ${TRENDING_DAYS} days up to ${longDate(feed.end)}, highest trending score first.${feedLink(feeds)}</p>
 </div>
-${paperList(feed.papers, now)}
+${paperList(feed.papers, now, 2, undefined, votes)}
 ${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery('/papers/trending', { p: p === 1 ? undefined : p }) })}
 ${subscribeBox()}`
       : html`<div class="page-head"><h1>Trending</h1></div>
@@ -127,7 +127,7 @@ ${noPapersYet}`;
   return { title: 'Trending papers', body, feeds: feed.start ? feeds : undefined };
 }
 
-export function authorPage(feed: AuthorFeed, now: Date, path: string): FeedView {
+export function authorPage(feed: AuthorFeed, now: Date, path: string, votes?: VoteView): FeedView {
   const feeds = feed.total > 0 ? feedLinks(feedBase.author(feed.name), `Papers by ${feed.name}`) : undefined;
   const body =
     feed.total > 0
@@ -135,7 +135,7 @@ export function authorPage(feed: AuthorFeed, now: Date, path: string): FeedView 
 <h1><span class="kicker">Author</span> <bdi>${feed.name}</bdi></h1>
 <p class="page-summary">${plural(feed.total, 'paper')} in this paperpulse, newest first.${feedLink(feeds)}</p>
 </div>
-${paperList(feed.papers, now)}
+${paperList(feed.papers, now, 2, undefined, votes)}
 ${pagination({ page: feed.page, pages: feed.pages, href: (p) => withQuery(path, { p: p === 1 ? undefined : p }) })}`
       : html`<div class="page-head">
 <h1><span class="kicker">Author</span> <bdi>${feed.name}</bdi></h1>
@@ -164,7 +164,7 @@ export interface SearchPageData {
   marks: string[];
 }
 
-export function searchPage(r: SearchPageData, now: Date): FeedView {
+export function searchPage(r: SearchPageData, now: Date, votes?: VoteView): FeedView {
   const params = { q: r.query, sort: r.sort === 'relevance' ? undefined : r.sort, ...r.filters };
   const href = (p: number) => withQuery('/papers', { ...params, p: p === 1 ? undefined : p });
   const found = r.papers.length > 0;
@@ -191,7 +191,7 @@ ${r.sort !== 'relevance' ? html`<input type="hidden" name="sort" value="${r.sort
 ${form}
 </div>
 ${found
-  ? paperList(r.papers, now, 2, new Set(r.marks))
+  ? paperList(r.papers, now, 2, new Set(r.marks), votes)
   : html`<section class="empty-state" aria-labelledby="empty-title">
 <h2 id="empty-title">${r.page > 1 && r.total !== 0 ? 'No more results' : 'No papers match'}</h2>
 <p>No titles match, and no abstracts either.${filtered ? ' Try loosening the filters: remove a category, author, date range, "quoted phrase" or -exclusion.' : ''} Try fewer or other words, or browse <a href="/papers">the latest papers</a>.</p>

@@ -4,7 +4,7 @@ import { absUrl, htmlUrl, pdfUrl } from '../../../papers/arxiv-id.ts';
 import type { Paper } from '../../../papers/paper.ts';
 import { bibtex, excerpt, plural, shortDate } from '../format.ts';
 import { html, safeUrl, type SafeHtml } from '../html.ts';
-import { authorPath, newBadge, paperPath, upvotes } from './components.ts';
+import { authorPath, newBadge, paperPath, upvoteButton, type VoteView } from './components.ts';
 import type { PaperSummary } from '../../../feed/feed.repository.ts';
 import { periodPath } from './feeds.ts';
 import { dayPeriod } from '../../../feed/periods.ts';
@@ -43,7 +43,7 @@ function detail(term: string, value: SafeHtml | string | null): SafeHtml | '' {
   return value ? html`<div><dt>${term}</dt><dd>${value}</dd></div>` : '';
 }
 
-export function paperPage(p: Paper, now: Date, similar?: SimilarView, comments?: SafeHtml, submissions?: SafeHtml): PaperView {
+export function paperPage(p: Paper, now: Date, similar?: SimilarView, votes?: VoteView, comments?: SafeHtml, submissions?: SafeHtml): PaperView {
   const links: [string, string | null][] = [
     ['arXiv page', absUrl(p.id)],
     ['PDF', pdfUrl(p.id)],
@@ -57,13 +57,13 @@ export function paperPage(p: Paper, now: Date, similar?: SimilarView, comments?:
       ? `v${p.version}`
       : null;
   const license = p.license ? (safeUrl(p.license) ? html`<a href="${safeUrl(p.license)}">${p.license}</a>` : p.license) : null;
-  const body = html`<article class="paper" data-paper-id="${p.id}">
+  const body = html`<article class="paper" data-paper-id="${p.id}" id="paper-${p.id}">
 <header class="paper-head">
 <p class="paper-meta">${isNewListing(p.firstListed, now) ? html`${newBadge} ` : ''}<span class="category">${p.primaryCategory}</span> <span class="sep" aria-hidden="true">·</span> Listed <a href="${periodPath(dayPeriod(p.firstListed))}">${time(p.firstListed)}</a> <span class="sep" aria-hidden="true">·</span> arXiv:${p.id}${p.version ? `v${p.version}` : ''}</p>
 <h1 dir="auto">${p.title}</h1>
 <ul class="author-list" aria-label="Authors">${p.authors.map((a) => html`<li><a href="${authorPath(a)}"><bdi>${a}</bdi></a></li>`)}</ul>
 ${p.organization ? html`<p class="org"><bdi>${p.organization}</bdi></p>` : ''}
-<div class="paper-actions">${upvotes(p.upvotes)}<ul class="paper-links">${links.map(([label, href]) => (href ? html`<li><a href="${href}">${label}</a></li>` : ''))}</ul></div>
+<div class="paper-actions">${upvoteButton(p, votes)}<ul class="paper-links">${links.map(([label, href]) => (href ? html`<li><a href="${href}">${label}</a></li>` : ''))}</ul></div>
 </header>
 ${submissions ?? ''}
 <section aria-labelledby="abstract-title">
