@@ -29,7 +29,11 @@ async function startServe(env: Record<string, string>): Promise<Running> {
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), SLOW);
+    const timer = setTimeout(() => {
+      // Don't leave it running: it would keep this test process alive.
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start:\n${out}`));
+    }, SLOW);
     const check = () => {
       const m = /serving on (http:\/\/[\d.:]+)/.exec(out);
       if (m) {
@@ -89,8 +93,9 @@ describe('serve: search vectors in the background', () => {
       assert.ok(same >= 4, `${same} of 5 similar papers share the topic`);
     } finally {
       s.child.kill('SIGTERM');
-      assert.equal(await s.exited, 0, s.output());
+      const code = await s.exited;
       await fake.close();
+      assert.equal(code, 0, s.output());
     }
   });
 

@@ -36,6 +36,8 @@ export class FakeEmbeddings {
 
   async start(): Promise<string> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    // Never the reason a test process stays alive after a failure skipped close().
+    this.server.unref();
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
     return this.url;
   }
