@@ -42,6 +42,8 @@ export class SearchIndex {
   readonly model: StaticEmbeddingModel | null;
   /** The vectors' dimension (0 without a model). */
   readonly dim: number;
+  /** Floats per matrix row: dim rounded up to a multiple of 4 (the SIMD kernel's lanes), zero-padded. */
+  private readonly stride: number;
   readonly modelId: number | null;
   readonly modelVersion: string | null;
   private readonly ws: KernelWorkspace | null = null;
@@ -93,17 +95,19 @@ export class SearchIndex {
     this.modelId = model?.id ?? null;
     this.modelVersion = model?.version ?? null;
     this.dim = model ? model.dim ?? model.model?.dim ?? 0 : 0;
+    this.stride = Math.ceil(this.dim / 4) * 4;
     if (model && this.dim > 0) {
       const dim = this.dim;
-      this.ws = new KernelWorkspace({ bytes: 4 * (this.nPad * dim + 2 * dim + 2 * this.nPad) + 1024 });
-      this.matrix = this.ws.f32(this.nPad * dim);
-      this.qv = this.ws.f32(2 * dim);
+      const stride = this.stride;
+      this.ws = new KernelWorkspace({ bytes: 4 * (this.nPad * stride + 2 * stride + 2 * this.nPad) + 1024 });
+      this.matrix = this.ws.f32(this.nPad * stride);
+      this.qv = this.ws.f32(2 * stride);
       this.sims = this.ws.f32(2 * this.nPad);
       for (const v of model.vectors) {
         const i = this.row.get(v.paper_id);
         if (i === undefined || v.vector.byteLength !== dim * 4) continue;
         const bytes = v.vector.byteOffset % 4 === 0 ? v.vector : v.vector.slice();
-        this.matrix.set(new Float32Array(bytes.buffer, bytes.byteOffset, dim), i * dim);
+        this.matrix.set(new Float32Array(bytes.buffer, bytes.byteOffset, dim), i * stride);
         this.hasVector[i] = 1;
       }
     }
@@ -143,10 +147,9 @@ export class SearchIndex {
   /** Cosine similarity of a query vector (unit length) to every paper with a vector, best `k`. */
   private nearest(q: Float32Array, k: number, exclude = -1): ScoredId[] {
     if (!this.matrix || !this.qv || !this.sims || !this.ws || q.length !== this.dim) return [];
-    const dim = this.dim;
     this.qv.fill(0);
-    this.qv.set(q.subarray(0, dim));
-    this.ws.gemmNT(this.qv, this.matrix, this.sims, 2, this.nPad, dim);
+    this.qv.set(q.subarray(0, this.dim));
+    this.ws.gemmNT(this.qv, this.matrix, this.sims, 2, this.nPad, this.stride);
     const sims = this.sims;
     if (exclude >= 0) sims[exclude] = -Infinity;
     return topK(this.withVectors, sims, k).map((i) => ({ id: this.docs[i].id, score: sims[i] }));
@@ -176,7 +179,7 @@ export class SearchIndex {
       const j = this.row.get(c);
       if (j === undefined || !this.hasVector[j]) return -Infinity;
       let acc = 0;
-      for (let d = 0; d < dim; d++) acc += m[i * dim + d] * m[j * dim + d];
+      for (let d = 0; d < dim; d++) acc += m[i * this.stride + d] * m[j * this.stride + d];
       return acc;
     };
     return candidates.map((c) => ({ c, s: score(c) })).sort((a, b) => b.s - a.s).map((x) => x.c);
@@ -186,8 +189,7 @@ export class SearchIndex {
   similar(id: string, k: number): ScoredId[] | null {
     const i = this.row.get(id);
     if (i === undefined || !this.matrix || !this.hasVector[i]) return null;
-    const dim = this.dim;
-    const v = this.matrix.slice(i * dim, (i + 1) * dim);
+    const v = this.matrix.slice(i * this.stride, i * this.stride + this.dim);
     return this.nearest(v, k, i).filter((r) => r.id !== id);
   }
 }
