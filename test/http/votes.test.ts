@@ -329,6 +329,10 @@ forEachDatabase('upvotes over HTTP', (fx) => {
     assert.equal(doc.components.securitySchemes.bearerAuth.scheme, 'bearer');
     const docs = await site.app.inject({ method: 'GET', url: '/api/docs' });
     assert.ok(docs.body.includes('DELETE /api/v1/papers/{id}/upvote'));
+    assert.ok(
+      docs.body.includes(`curl -s -X DELETE -H &#39;Authorization: Bearer &lt;your token&gt;&#39; &#39;${PUBLIC_URL}/api/v1/papers/2407.21783/upvote&#39;`),
+      'the docs page shows the method and the token in its curl example',
+    );
   });
 
   test('the private upvotes feeds: RSS and Atom with the token, one 404 for everything else', async () => {

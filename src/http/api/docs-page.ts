@@ -42,6 +42,8 @@ interface Operation {
   description?: string;
   parameters?: Parameter[];
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: Schema }> }>;
+  /** Who may call it (the "Your account" routes): an API token or the session cookie. */
+  security?: Record<string, string[]>[];
 }
 
 interface OpenApiDoc {
@@ -98,8 +100,8 @@ function responsesList(responses: Operation['responses'] = {}): SafeHtml {
   })}</dl>`;
 }
 
-/** A curl command for the operation, with example values filled in. */
-function curlExample(server: string, path: string, params: Parameter[]): string {
+/** A curl command for the operation, with example values filled in (and a token, when it needs one). */
+function curlExample(server: string, path: string, params: Parameter[], method = 'GET', op: Operation = {}): string {
   let url = path.replace(/\{(\w+)\}/g, (_m, name: string) => {
     const p = params.find((x) => x.in === 'path' && x.name === name);
     return encodeURIComponent(String((p && exampleOf(p)) ?? name)).replace(/%2F/gi, '/');
@@ -108,7 +110,8 @@ function curlExample(server: string, path: string, params: Parameter[]): string 
     .filter((p) => p.in === 'query' && p.required)
     .map((p) => `${p.name}=${encodeURIComponent(String(exampleOf(p) ?? p.name))}`);
   if (query.length) url += `?${query.join('&')}`;
-  return `curl -s '${server}${url}'`;
+  const options = [method === 'GET' ? '' : ` -X ${method}`, op.security?.length ? " -H 'Authorization: Bearer <your token>'" : ''].join('');
+  return `curl -s${options} '${server}${url}'`;
 }
 
 function schemaSection(name: string, s: Schema): SafeHtml {
@@ -166,7 +169,7 @@ ${op.summary ? html`<p><strong>${op.summary}.</strong> ${op.description ?? ''}</
 ${parametersTable(method, path, params)}
 <h4>Responses</h4>
 ${responsesList(op.responses)}
-<pre><code>${curlExample(server, path, params)}</code></pre>
+<pre><code>${curlExample(server, path, params, method, op)}</code></pre>
 </article>`;
   })}
 </section>`,
