@@ -107,7 +107,7 @@ describe('subscribing in Chromium', { skip: skipWithoutChromium }, () => {
       await page.check('input[name="categories"][value="cs.CL"]');
       await page.fill('#pref-keywords', 'attention, sparse retrieval');
       await Promise.all([page.waitForURL(/done=saved/), page.click('button[value="save"]')]);
-      assert.match((await page.textContent('[role="status"]')) ?? '', /saved/);
+      assert.match((await page.textContent('main [role="status"]')) ?? '', /saved/);
       assert.equal(await page.isChecked('input[name="frequency"][value="weekly"]'), true, 'the page shows what was saved');
       const saved = await getSubscriptionByEmail(db, EMAIL);
       assert.deepEqual([saved?.frequency, saved?.paperCount, saved?.categories, saved?.keywords], ['weekly', 5, ['cs.CL'], ['attention', 'sparse retrieval']]);
