@@ -7,6 +7,7 @@ import path from 'node:path';
 
 function varint(n: number | bigint): Buffer {
   let v = BigInt(n);
+  if (v < 0n) v += 1n << 64n; // int64 two's complement: ten bytes
   const out: number[] = [];
   while (v > 127n) {
     out.push(Number(v & 127n) | 128);
