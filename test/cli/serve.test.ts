@@ -29,7 +29,11 @@ async function startServe(env: Record<string, string>): Promise<Running> {
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 60_000);
+    // A busy machine may need minutes; a serve that never starts is killed so the test process can end.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start:\n${out}`));
+    }, 180_000);
     const check = () => {
       const m = /serving on (http:\/\/[\d.:]+)/.exec(out);
       if (m) {
