@@ -79,3 +79,28 @@ export function composeDigest(input: ComposeInput): DigestCandidate[] {
   }
   return out;
 }
+
+/** Preferences that compose the same digest (for subscribers with no history among the candidates). */
+export function preferenceKey(p: Pick<Preferences, 'paperCount' | 'categories' | 'keywords'>): string {
+  return JSON.stringify([p.paperCount, p.categories, p.keywords]);
+}
+
+/**
+ * composeDigest for many subscribers of one period: subscribers whose history holds none of the
+ * candidates share one composition per distinct preference set (most of them, most days). Same
+ * results as composeDigest; the returned lists are shared, do not modify them.
+ */
+export function createComposer(
+  candidates: readonly DigestCandidate[] | PreparedCandidates,
+  period: { start: string; end: string },
+): (preferences: ComposeInput['preferences'], alreadySent?: ReadonlySet<string>) => readonly DigestCandidate[] {
+  const prepared = 'ranked' in candidates ? candidates : prepareCandidates(candidates);
+  const shared = new Map<string, DigestCandidate[]>();
+  return (preferences, alreadySent) => {
+    if (alreadySent?.size) return composeDigest({ candidates: prepared, period, preferences, alreadySent });
+    const key = preferenceKey(preferences);
+    let list = shared.get(key);
+    if (!list) shared.set(key, (list = composeDigest({ candidates: prepared, period, preferences })));
+    return list;
+  };
+}

@@ -45,3 +45,27 @@ export async function latestListingDay(db: Queryable): Promise<string | null> {
   const [row] = await db.query<{ day: string | null }>('SELECT max(first_listed) AS day FROM papers');
   return row.day;
 }
+
+export type PaperText = Pick<DigestCandidate, 'title' | 'authors' | 'abstract'>;
+
+/** Title, authors and abstract of the papers that exist among `ids` (what a digest shows of them). */
+export async function papersById(db: Queryable, ids: string[]): Promise<Map<string, PaperText>> {
+  const out = new Map<string, PaperText>();
+  if (ids.length === 0) return out;
+  const rows = await db.query<{ id: string; title: string; authors: string[]; abstract: string }>(
+    'SELECT id, title, authors, abstract FROM papers WHERE id = ANY($1::text[])',
+    [ids],
+  );
+  for (const r of rows) out.set(r.id, { title: r.title, authors: r.authors, abstract: r.abstract });
+  return out;
+}
+
+/**
+ * resetFailures (subscriptions.repository.ts) for many subscriptions in one statement: delivered
+ * messages end their runs of permanent failures. The digest sender calls it once per group of rows
+ * marked sent instead of once per row.
+ */
+export async function resetFailuresMany(tx: Queryable, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query('UPDATE subscriptions SET permanent_failures = 0 WHERE id = ANY($1::bigint[]) AND permanent_failures > 0', [ids]);
+}

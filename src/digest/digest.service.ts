@@ -1,22 +1,28 @@
 // Digests in three steps, like arxiv-sanity's send_emails: compose (pure, compose.ts), render (pure,
-// render.ts), then send through the outbox. planDigests() does the first two for every confirmed
-// subscriber of a frequency and writes one outbox row per subscriber and period (idempotency key
+// render.ts), then send through the outbox. planDigests() composes for every confirmed subscriber of a
+// frequency and writes one outbox row per subscriber and period (idempotency key
 // 'digest:<subscription id>:<period key>'), recording the papers in the same transaction; a dry run
-// stops before writing. The outbox sender (createDigestSender) then delivers.
+// stops before writing. The row holds the subject, the list headers and what the body is made of
+// (content.ts), not the rendered body: the outbox sender (createDigestSender) renders each message right
+// before sending it, each paper's entry once for all the digests that hold it.
+//
+// Subscribers with the same preferences and no history among the period's papers (most of them) share
+// one composition (createComposer).
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import { enqueueMessages, OutboxSender, type OutboxMessage, type SenderOptions } from '../mail/outbox.ts';
-import { mailDomain, messageIdFor, subscriptionLinks } from '../subscriptions/links.ts';
+import { enqueueMessages, OutboxSender, type OutboxHooks, type OutboxMessage, type SenderOptions } from '../mail/outbox.ts';
+import { mailDomain, messageIdFor, subscriptionLink } from '../subscriptions/links.ts';
 import { listConfirmed, recordSentPapers, sentPapers } from '../subscriptions/subscriptions.repository.ts';
 import { subscriptionOutboxHooks } from '../subscriptions/subscriptions.service.ts';
 import type { Frequency, Subscription } from '../subscriptions/subscription.ts';
-import { composeDigest, prepareCandidates, type DigestCandidate } from './compose.ts';
-import { candidatePapers, existingKeys } from './digest.repository.ts';
+import { createComposer, prepareCandidates, type DigestCandidate } from './compose.ts';
+import { digestContent, digestRenderer, type DigestContent } from './content.ts';
+import { candidatePapers, existingKeys, resetFailuresMany } from './digest.repository.ts';
 import type { DigestPeriod } from './period.ts';
-import { renderDigest, type RenderedDigest } from './render.ts';
+import { DigestRenderCache, digestHeaders, digestSubject, renderDigest, type RenderedDigest } from './render.ts';
 
 export interface DigestDeps {
   db: Db;
@@ -28,7 +34,7 @@ export interface DigestDeps {
 /** How long a planned digest may wait for delivery before it is given up (a stale digest is noise). */
 export const DIGEST_LIFETIME_MS: Record<Frequency, number> = { daily: 24 * 3600_000, weekly: 3 * 24 * 3600_000 };
 /** Subscribers composed and written per transaction. */
-export const PLAN_BATCH = 500;
+export const PLAN_BATCH = 1000;
 
 export const digestKey = (subscriptionId: number, period: DigestPeriod) => `digest:${subscriptionId}:${period.key}`;
 
@@ -72,8 +78,11 @@ export async function planDigests(deps: DigestDeps, opts: PlanOptions): Promise<
   const candidates = await candidatePapers(deps.db, period);
   const summary: PlanSummary = { period, candidates: candidates.length, subscribers: 0, planned: 0, alreadyPlanned: 0, empty: 0, previews: [] };
   const prepared = prepareCandidates(candidates);
+  const compose = createComposer(prepared, period);
+  const renderCache = new DigestRenderCache();
   const paperIds = candidates.map((c) => c.id);
   const domain = mailDomain(deps.config.mailFrom, deps.config.publicUrl);
+  const { publicUrl } = deps.config;
   const batchSize = opts.batchSize ?? PLAN_BATCH;
   let after = 0;
   for (;;) {
@@ -90,29 +99,28 @@ export async function planDigests(deps: DigestDeps, opts: PlanOptions): Promise<
     const todo = subs.filter((s) => !done.has(digestKey(s.id, period)));
     summary.alreadyPlanned += subs.length - todo.length;
     const history = await sentPapers(deps.db, todo.map((s) => s.id), paperIds);
-    const messages: { sub: Subscription; papers: DigestCandidate[]; message: OutboxMessage; rendered: RenderedDigest }[] = [];
+    const messages: { sub: Subscription; papers: readonly DigestCandidate[]; links: DigestContent['links']; message: OutboxMessage }[] = [];
     for (const sub of todo) {
-      const papers = composeDigest({ candidates: prepared, period, preferences: sub, alreadySent: history.get(sub.id) });
+      const papers = compose(sub, history.get(sub.id));
       if (papers.length === 0) {
         summary.empty++;
         continue;
       }
-      const links = subscriptionLinks(deps.config, sub, now);
-      const rendered = renderDigest({ papers, period, publicUrl: deps.config.publicUrl, links, listDomain: domain });
+      // The two links the message shows (not the confirmation link: it is confirmed).
+      const links = { manage: subscriptionLink(deps.config, sub, 'manage', now), unsubscribe: subscriptionLink(deps.config, sub, 'unsubscribe', now) };
       const key = digestKey(sub.id, period);
       messages.push({
         sub,
         papers,
-        rendered,
+        links,
         message: {
           idempotencyKey: key,
           kind: 'digest',
           subscriptionId: sub.id,
           recipient: sub.email,
-          subject: rendered.subject,
-          text: rendered.text,
-          html: rendered.html,
-          headers: rendered.headers,
+          subject: digestSubject(period, papers),
+          content: digestContent(period, publicUrl, papers, links),
+          headers: digestHeaders(period.frequency, links.unsubscribe, domain),
           messageId: messageIdFor(key, domain, deps.config.secretKey),
           expiresAt: new Date(now.getTime() + DIGEST_LIFETIME_MS[period.frequency]),
         },
@@ -121,7 +129,10 @@ export async function planDigests(deps: DigestDeps, opts: PlanOptions): Promise<
     if (opts.dryRun) {
       summary.planned += messages.length;
       for (const m of messages) {
-        summary.previews.push({ email: m.sub.email, papers: m.papers.map((p) => p.id), subject: m.rendered.subject, message: opts.withMessages ? m.rendered : undefined });
+        const message = opts.withMessages
+          ? renderDigest({ papers: m.papers, period, publicUrl, links: m.links, listDomain: domain }, renderCache)
+          : undefined;
+        summary.previews.push({ email: m.sub.email, papers: m.papers.map((p) => p.id), subject: m.message.subject, message });
       }
       continue;
     }
@@ -143,7 +154,7 @@ export async function planDigests(deps: DigestDeps, opts: PlanOptions): Promise<
     summary.planned += inserted.size;
     summary.alreadyPlanned += messages.length - inserted.size;
     for (const m of messages) {
-      if (inserted.has(m.message.idempotencyKey)) summary.previews.push({ email: m.sub.email, papers: m.papers.map((p) => p.id), subject: m.rendered.subject });
+      if (inserted.has(m.message.idempotencyKey)) summary.previews.push({ email: m.sub.email, papers: m.papers.map((p) => p.id), subject: m.message.subject });
     }
   }
   log.info(
@@ -153,7 +164,15 @@ export async function planDigests(deps: DigestDeps, opts: PlanOptions): Promise<
   return summary;
 }
 
-/** The outbox sender with the subscription rules: cancels mail of people who left, counts bounces. */
+/**
+ * The outbox sender with the subscription rules (cancels mail of people who left, counts bounces) and
+ * the digest renderer (digest rows hold what their message is made of, not the message). The rule for
+ * delivered mail (it ends a run of failures) runs once per group of rows marked sent together.
+ */
 export function createDigestSender(deps: DigestDeps, mailer: Mailer, opts: Omit<SenderOptions, 'hooks'> = {}): OutboxSender {
-  return new OutboxSender(deps.db, mailer, deps.clock, { log: deps.log, ...opts, hooks: subscriptionOutboxHooks(deps.clock) });
+  const hooks: OutboxHooks = {
+    ...subscriptionOutboxHooks(deps.clock),
+    onSentMany: (tx, rows) => resetFailuresMany(tx, [...new Set(rows.flatMap((r) => (r.subscriptionId === null ? [] : [r.subscriptionId])))]),
+  };
+  return new OutboxSender(deps.db, mailer, deps.clock, { log: deps.log, render: digestRenderer(deps.db), ...opts, hooks });
 }

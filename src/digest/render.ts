@@ -7,14 +7,17 @@
 // the SMTP relay.)
 import { absUrl, pdfUrl } from '../papers/arxiv-id.ts';
 import { shortName } from '../papers/authors.ts';
-import { mailHtml, type EmailHtml } from '../mail/email-html.ts';
+import { EmailHtml, mailHtml } from '../mail/email-html.ts';
 import { headerText } from '../mail/headers.ts';
 import { emailDocument, EMAIL_COLORS } from '../mail/layout.ts';
 import type { DigestCandidate } from './compose.ts';
 import type { DigestPeriod } from './period.ts';
 
+/** What an entry shows of a paper. */
+export type RenderPaper = Pick<DigestCandidate, 'id' | 'title' | 'authors' | 'abstract' | 'upvotes'>;
+
 export interface RenderInput {
-  papers: readonly DigestCandidate[];
+  papers: readonly RenderPaper[];
   period: DigestPeriod;
   publicUrl: string;
   /** Signed links of this subscriber. */
@@ -60,40 +63,88 @@ export function digestSubject(period: DigestPeriod, papers: readonly Pick<Digest
 const upvoteText = (n: number) => `${n} upvote${n === 1 ? '' : 's'}`;
 const paperUrl = (publicUrl: string, id: string) => `${publicUrl}/papers/${id}`;
 
-function textPart(input: RenderInput, subject: string): string {
-  const lines: string[] = [subject, '='.repeat(Math.min(72, subject.length)), ''];
-  input.papers.forEach((p, i) => {
-    lines.push(`${i + 1}. ${p.title.replace(/\s+/g, ' ').trim()}`);
-    lines.push(`   ${shortAuthors(p.authors)} · ${upvoteText(p.upvotes)}`);
-    lines.push(`   ${excerpt(p.abstract)}`);
-    lines.push(`   Read: ${paperUrl(input.publicUrl, p.id)}`);
-    lines.push(`   arXiv: ${absUrl(p.id)}`);
-    lines.push('');
-  });
-  const how = input.period.frequency === 'daily' ? 'daily' : 'weekly';
-  lines.push('--');
-  lines.push(`You receive this ${how} digest because you subscribed at ${input.publicUrl}.`);
-  lines.push(`Change frequency, topics or number of papers, or pause: ${input.links.manage}`);
-  lines.push(`Unsubscribe: ${input.links.unsubscribe}`);
-  lines.push('');
-  return lines.join('\n');
+/** A paper's entry without its number: the plain-text lines and the HTML after the number. */
+interface PaperBlock {
+  publicUrl: string;
+  text: string;
+  html: string;
 }
 
-function paperBlock(p: DigestCandidate, i: number, publicUrl: string): EmailHtml {
-  const c = EMAIL_COLORS;
+/**
+ * Rendered entries of papers, reused by the digests of one run (most subscribers share most papers, so
+ * each entry is rendered once instead of once per subscriber). Keyed by the paper object itself: hand
+ * the same, unchanged objects to every renderDigest call. Only a cache: output is the same without it.
+ */
+export class DigestRenderCache {
+  private readonly blocks = new WeakMap<RenderPaper, PaperBlock>();
+
+  block(p: RenderPaper, publicUrl: string): PaperBlock {
+    let b = this.blocks.get(p);
+    if (!b || b.publicUrl !== publicUrl) this.blocks.set(p, (b = paperBlock(p, publicUrl)));
+    return b;
+  }
+}
+
+// The HTML of an entry up to its number (the same for every paper).
+const c = EMAIL_COLORS;
+const BLOCK_HEAD = mailHtml`<tr><td style="padding:16px 0;border-top:1px solid ${c.border};">
+<h2 class="pp-text" style="margin:0 0 4px;font-size:17px;line-height:1.35;font-weight:600;color:${c.text};"><span class="pp-muted" style="color:${c.muted};font-weight:400;">`.value;
+
+function paperBlock(p: RenderPaper, publicUrl: string): PaperBlock {
   const url = paperUrl(publicUrl, p.id);
-  return mailHtml`<tr><td style="padding:16px 0;border-top:1px solid ${c.border};">
-<h2 class="pp-text" style="margin:0 0 4px;font-size:17px;line-height:1.35;font-weight:600;color:${c.text};"><span class="pp-muted" style="color:${c.muted};font-weight:400;">${i + 1}.</span> <a href="${url}" dir="auto" style="color:${c.text};text-decoration:none;">${p.title}</a></h2>
-<p class="pp-muted" style="margin:0 0 6px;font-size:13px;color:${c.muted};"><span dir="auto">${shortAuthors(p.authors)}</span> · <strong>▲ ${upvoteText(p.upvotes)}</strong></p>
-<p class="pp-text" dir="auto" style="margin:0 0 8px;font-size:15px;color:${c.text};">${excerpt(p.abstract)}</p>
+  const authors = shortAuthors(p.authors);
+  const summary = excerpt(p.abstract);
+  const text =
+    `${p.title.replace(/\s+/g, ' ').trim()}\n` +
+    `   ${authors} · ${upvoteText(p.upvotes)}\n` +
+    `   ${summary}\n` +
+    `   Read: ${url}\n` +
+    `   arXiv: ${absUrl(p.id)}\n\n`;
+  const html = mailHtml`.</span> <a href="${url}" dir="auto" style="color:${c.text};text-decoration:none;">${p.title}</a></h2>
+<p class="pp-muted" style="margin:0 0 6px;font-size:13px;color:${c.muted};"><span dir="auto">${authors}</span> · <strong>▲ ${upvoteText(p.upvotes)}</strong></p>
+<p class="pp-text" dir="auto" style="margin:0 0 8px;font-size:15px;color:${c.text};">${summary}</p>
 <p style="margin:0;font-size:14px;"><a href="${url}" style="color:${c.link};">Read on paperpulse</a> <span class="pp-muted" style="color:${c.muted};">·</span> <a href="${absUrl(p.id)}" style="color:${c.link};">arXiv</a> <span class="pp-muted" style="color:${c.muted};">·</span> <a href="${pdfUrl(p.id)}" style="color:${c.link};">PDF</a></p>
-</td></tr>`;
+</td></tr>`.value;
+  return { publicUrl, text, html };
 }
 
-export function renderDigest(input: RenderInput): RenderedDigest {
+function textPart(input: BodyInput, subject: string, blocks: readonly PaperBlock[]): string {
+  let out = `${subject}\n${'='.repeat(Math.min(72, subject.length))}\n\n`;
+  for (let i = 0; i < blocks.length; i++) out += `${i + 1}. ${blocks[i].text}`;
+  const how = input.period.frequency === 'daily' ? 'daily' : 'weekly';
+  return (
+    out +
+    `--\nYou receive this ${how} digest because you subscribed at ${input.publicUrl}.\n` +
+    `Change frequency, topics or number of papers, or pause: ${input.links.manage}\n` +
+    `Unsubscribe: ${input.links.unsubscribe}\n`
+  );
+}
+
+/** The list headers of a digest (they only depend on the subscriber's unsubscribe link). */
+export function digestHeaders(frequency: DigestPeriod['frequency'], unsubscribe: string, listDomain: string): Record<string, string> {
+  const how = frequency === 'daily' ? 'daily' : 'weekly';
+  return {
+    'List-Unsubscribe': `<${unsubscribe}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    'List-Id': `paperpulse ${how} digest <${how}-digest.${listDomain}>`,
+    // Ask auto-responders (vacation replies) to stay quiet.
+    'Auto-Submitted': 'auto-generated',
+    'X-Auto-Response-Suppress': 'OOF, AutoReply',
+  };
+}
+
+/** What the text and HTML of a digest are made from: the subject heads both. */
+export interface BodyInput extends Omit<RenderInput, 'listDomain'> {
+  subject: string;
+}
+
+/** The text and HTML parts of a digest (the sender makes them from the stored outbox row at send time). */
+export function renderDigestBody(input: BodyInput, cache: DigestRenderCache = new DigestRenderCache()): { text: string; html: string } {
   if (input.papers.length === 0) throw new Error('an empty digest is never sent');
-  const subject = digestSubject(input.period, input.papers);
-  const c = EMAIL_COLORS;
+  const { subject } = input;
+  const blocks = input.papers.map((p) => cache.block(p, input.publicUrl));
+  let entries = '';
+  for (let i = 0; i < blocks.length; i++) entries += `${BLOCK_HEAD}${i + 1}${blocks[i].html}`;
   const how = input.period.frequency === 'daily' ? 'daily' : 'weekly';
   const heading = `Trending papers, ${input.period.label}`;
   const html = emailDocument({
@@ -102,23 +153,17 @@ export function renderDigest(input: RenderInput): RenderedDigest {
     body: mailHtml`<h1 class="pp-text" style="margin:0 0 4px;font-size:22px;line-height:1.3;color:${c.text};">${heading}</h1>
 <p class="pp-muted" style="margin:0 0 8px;color:${c.muted};font-size:14px;">The ${input.papers.length === 1 ? 'paper' : `${input.papers.length} papers`} with the highest trending score on <a href="${input.publicUrl}/papers" style="color:${c.link};">paperpulse</a>.</p>
 <table role="presentation" width="100%" cellspacing="0" cellpadding="0" border="0">
-${input.papers.map((p, i) => paperBlock(p, i, input.publicUrl))}
+${new EmailHtml(entries)}
 </table>`,
     footer: mailHtml`<p style="margin:0 0 6px;">You receive this ${how} digest because you subscribed at <a href="${input.publicUrl}" style="color:${c.link};">${input.publicUrl}</a>.</p>
 <p style="margin:0;"><a href="${input.links.manage}" style="color:${c.link};">Change preferences or pause</a> · <a href="${input.links.unsubscribe}" style="color:${c.link};">Unsubscribe</a></p>`,
   });
-  return {
-    subject,
-    text: textPart(input, subject),
-    html,
-    headers: {
-      'List-Unsubscribe': `<${input.links.unsubscribe}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Id': `paperpulse ${how} digest <${how}-digest.${input.listDomain}>`,
-      // Ask auto-responders (vacation replies) to stay quiet.
-      'Auto-Submitted': 'auto-generated',
-      'X-Auto-Response-Suppress': 'OOF, AutoReply',
-    },
-  };
+  return { text: textPart(input, subject, blocks), html };
 }
 
+export function renderDigest(input: RenderInput, cache?: DigestRenderCache): RenderedDigest {
+  if (input.papers.length === 0) throw new Error('an empty digest is never sent');
+  const subject = digestSubject(input.period, input.papers);
+  const { text, html } = renderDigestBody({ ...input, subject }, cache);
+  return { subject, text, html, headers: digestHeaders(input.period.frequency, input.links.unsubscribe, input.listDomain) };
+}

@@ -9,6 +9,9 @@
 //   Each file is written to a temporary name and renamed, so a reader never sees half a message; the
 //   name comes from the Message-ID, so sending the same message again replaces its file.
 //
+// Either way the message itself is composed by mime.ts (one pass, no streams) and nodemailer is handed
+// the finished bytes with their envelope.
+//
 // Every header value is checked: a CR, LF or other control character anywhere in From, To, Subject,
 // Message-ID or an extra header makes send() throw HeaderInjectionError before anything is built.
 // Failures to deliver are MailDeliveryError, which says whether trying again later can help
@@ -20,6 +23,7 @@ import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { isNormalizedAddress } from './address.ts';
 import { assertHeaderName, assertHeaderValue } from './headers.ts';
+import { composeRaw } from './mime.ts';
 
 export { HeaderInjectionError } from './headers.ts';
 
@@ -101,19 +105,16 @@ export function checkMessage(message: MailMessage, defaultFrom: string): void {
   if (!isNormalizedAddress(message.to)) throw new Error(`not a plain, normalised email address: ${JSON.stringify(message.to)}`);
 }
 
-function mailOptions(message: MailMessage, defaultFrom: string): SendMailOptions {
+/**
+ * What nodemailer is given: the message composed in one pass (mime.ts) as raw bytes with its envelope.
+ * nodemailer then only speaks SMTP (or writes the file).
+ */
+function sendOptions(message: MailMessage, defaultFrom: string): { options: SendMailOptions; messageId: string } {
+  const composed = composeRaw({ ...message, from: message.from ?? defaultFrom });
   return {
-    from: message.from ?? defaultFrom,
-    to: message.to,
-    subject: message.subject,
-    text: message.text,
-    html: message.html,
-    messageId: message.messageId,
-    date: message.date,
-    headers: message.headers,
     // Message content never names files or URLs for nodemailer to fetch.
-    disableFileAccess: true,
-    disableUrlAccess: true,
+    options: { envelope: composed.envelope as SendMailOptions['envelope'], raw: composed.raw, disableFileAccess: true, disableUrlAccess: true },
+    messageId: composed.messageId,
   };
 }
 
@@ -173,8 +174,9 @@ function smtpMailer(smtpUrl: string, defaultFrom: string): Mailer {
     async send(message) {
       checkMessage(message, defaultFrom);
       try {
-        const info = (await transport.sendMail(mailOptions(message, defaultFrom))) as { messageId: string; response: string };
-        return { messageId: info.messageId, response: info.response };
+        const { options, messageId } = sendOptions(message, defaultFrom);
+        const info = (await transport.sendMail(options)) as { messageId: string; response: string };
+        return { messageId, response: info.response };
       } catch (err) {
         throw deliveryError(err);
       }
@@ -203,12 +205,13 @@ function fileMailer(dir: string, defaultFrom: string): Mailer {
     description: dir,
     async send(message) {
       checkMessage(message, defaultFrom);
-      const info = await transport.sendMail(mailOptions(message, defaultFrom));
+      const { options, messageId } = sendOptions(message, defaultFrom);
+      const info = await transport.sendMail(options);
       if (!made) {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         made = true;
       }
-      const file = path.join(dir, emlFileName(info.messageId));
+      const file = path.join(dir, emlFileName(messageId));
       const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
       try {
         await writeFile(tmp, info.message as Buffer, { mode: 0o600 });
@@ -218,7 +221,7 @@ function fileMailer(dir: string, defaultFrom: string): Mailer {
         // A full disk or a read-only directory may clear up: the outbox tries again later.
         throw new MailDeliveryError(`cannot write ${file}: ${(err as Error).message}`, true);
       }
-      return { messageId: info.messageId, response: `written to ${file}` };
+      return { messageId, response: `written to ${file}` };
     },
     async close() {},
   };

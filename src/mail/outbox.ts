@@ -11,6 +11,12 @@
 // - A sender that dies leaves 'claimed' rows (never handed to SMTP: re-queued, no risk) and at most
 //   `concurrency` 'sending' rows. Whether the server accepted those cannot be known; they are sent again
 //   (at-least-once) with the same Message-ID. The window is one SMTP reply plus one UPDATE.
+// - Both fences are group-committed (class Fences): the rows of concurrent workers that reach a fence
+//   within a couple of milliseconds share one write. Each worker still waits for its row's write before
+//   it goes on, so the bounds above are unchanged; there are just fewer writes.
+// - A message is stored either rendered (text, html) or as `content`: a small JSON description that the
+//   sender's renderer (SenderOptions.render) turns into text and HTML right before sending. Digests are
+//   stored that way, so planning writes about 1 kB per subscriber instead of the whole message.
 // - Temporary failures (4xx, connection trouble) are retried with exponential backoff until the row
 //   expires or runs out of attempts; permanent failures (5xx) fail the row at once.
 import { randomBytes } from 'node:crypto';
@@ -27,8 +33,11 @@ export interface OutboxMessage {
   subscriptionId?: number | null;
   recipient: string;
   subject: string;
-  text: string;
+  /** The body: text (and html), or `content` for the sender's renderer. */
+  text?: string;
   html?: string;
+  /** Small JSON from which SenderOptions.render produces text and html at send time (same output every attempt). */
+  content?: unknown;
   headers?: Record<string, string>;
   messageId: string;
   /** Not before (default: now). */
@@ -47,7 +56,13 @@ export interface OutboxRow {
   messageId: string;
   attempts: number;
   expiresAt: Date | null;
-  body: { text: string; html?: string; headers?: Record<string, string> };
+  body: { text?: string; html?: string; headers?: Record<string, string>; content?: unknown };
+}
+
+/** The text and HTML of a message, as a renderer makes them from its stored content. */
+export interface RenderedBody {
+  text: string;
+  html?: string;
 }
 
 export type OutboxStatus = 'queued' | 'claimed' | 'sending' | 'sent' | 'failed' | 'cancelled';
@@ -76,7 +91,7 @@ export async function enqueueMessages(tx: Queryable, messages: OutboxMessage[], 
           subscription_id: m.subscriptionId ?? null,
           recipient: m.recipient,
           subject: m.subject,
-          message: { text: m.text, html: m.html, headers: m.headers },
+          message: { text: m.text, html: m.html, headers: m.headers, content: m.content },
           message_id: m.messageId,
           not_before: m.notBefore?.toISOString() ?? null,
           expires_at: m.expiresAt?.toISOString() ?? null,
@@ -141,23 +156,61 @@ export async function claimDue(db: Queryable, owner: string, now: Date, limit: n
  * Counts the attempt. False means the lease was lost (another sender took the row over): do not send.
  */
 export async function markSending(db: Queryable, id: number, owner: string, now: Date, leaseMs: number): Promise<boolean> {
-  const rows = await db.query(
+  return (await markSendingMany(db, [id], owner, now, leaseMs)).has(id);
+}
+
+/** markSending for several rows in one statement; the ids that passed the fence. */
+export async function markSendingMany(db: Queryable, ids: number[], owner: string, now: Date, leaseMs: number): Promise<Set<number>> {
+  const rows = await db.query<{ id: number }>(
     `UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1,
             lease_until = $3::timestamptz + make_interval(secs => $4)
-     WHERE id = $1 AND claimed_by = $2 AND status = 'claimed' RETURNING id`,
-    [id, owner, now.toISOString(), leaseMs / 1000],
+     WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = 'claimed' RETURNING id`,
+    [ids, owner, now.toISOString(), leaseMs / 1000],
   );
-  return rows.length === 1;
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 /** Delivered: the body is dropped (it was only kept to be sent), the reply kept. */
 export async function markSent(tx: Queryable, id: number, owner: string, now: Date, response: string): Promise<boolean> {
-  const rows = await tx.query(
-    `UPDATE mail_outbox SET status = 'sent', sent_at = $3, response = $4, message = NULL, lease_until = NULL
-     WHERE id = $1 AND claimed_by = $2 AND status = 'sending' RETURNING id`,
-    [id, owner, now.toISOString(), response.slice(0, 1000)],
+  return (await markFences(tx, [{ id, at: now, response }], [], owner, now, 0)).sent.has(id);
+}
+
+/**
+ * markSent and markSendingMany in one statement (one write of the fences, see Fences): the rows this
+ * owner held that were marked sent, and those that passed the fence before SMTP.
+ */
+export async function markFences(
+  tx: Queryable,
+  sent: { id: number; at: Date; response: string }[],
+  sending: number[],
+  owner: string,
+  now: Date,
+  leaseMs: number,
+): Promise<{ sent: Set<number>; sending: Set<number> }> {
+  const rows = await tx.query<{ id: number; status: string }>(
+    `UPDATE mail_outbox o SET
+       status = x.status,
+       attempts = o.attempts + CASE WHEN x.status = 'sending' THEN 1 ELSE 0 END,
+       sent_at = CASE WHEN x.status = 'sent' THEN x.at ELSE o.sent_at END,
+       response = CASE WHEN x.status = 'sent' THEN x.response ELSE o.response END,
+       message = CASE WHEN x.status = 'sent' THEN NULL ELSE o.message END,
+       lease_until = CASE WHEN x.status = 'sent' THEN NULL ELSE $5::timestamptz + make_interval(secs => $6) END
+     FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[]) AS x(id, status, at, response)
+     WHERE o.id = x.id AND o.claimed_by = $7 AND o.status = CASE WHEN x.status = 'sent' THEN 'sending' ELSE 'claimed' END
+     RETURNING o.id, o.status`,
+    [
+      [...sent.map((x) => x.id), ...sending],
+      [...sent.map(() => 'sent'), ...sending.map(() => 'sending')],
+      [...sent.map((x) => x.at.toISOString()), ...sending.map(() => null)],
+      [...sent.map((x) => x.response.slice(0, 1000)), ...sending.map(() => null)],
+      now.toISOString(),
+      leaseMs / 1000,
+      owner,
+    ],
   );
-  return rows.length === 1;
+  const out = { sent: new Set<number>(), sending: new Set<number>() };
+  for (const r of rows) (r.status === 'sent' ? out.sent : out.sending).add(Number(r.id));
+  return out;
 }
 
 export async function markRetry(db: Queryable, id: number, owner: string, at: Date, error: string): Promise<void> {
@@ -246,6 +299,8 @@ export interface OutboxHooks {
   cancelUnwanted?(db: Queryable, now: Date): Promise<number>;
   /** In the transaction that marks a row sent. */
   onSent?(tx: Queryable, row: OutboxRow): Promise<void>;
+  /** Instead of onSent, once for all the rows marked sent together (one statement instead of one per row). */
+  onSentMany?(tx: Queryable, rows: OutboxRow[]): Promise<void>;
   /** In the transaction that marks a row failed for good (permanent reply, or out of attempts). */
   onFailed?(tx: Queryable, row: OutboxRow, error: MailDeliveryError, permanent: boolean): Promise<void>;
 }
@@ -265,6 +320,11 @@ export interface SenderOptions {
   log?: Logger;
   /** Called after each row is settled (tests and progress output). */
   onSettled?(row: OutboxRow, outcome: 'sent' | 'retry' | 'failed' | 'skipped'): void;
+  /**
+   * Renders the rows stored with `content` (once per claimed batch, with those rows): their text and
+   * HTML by row id. A row it gives nothing for is not sent; it fails without counting against the address.
+   */
+  render?(rows: readonly OutboxRow[]): Promise<Map<number, RenderedBody>>;
 }
 
 export interface SendSummary {
@@ -315,10 +375,122 @@ export function ownerIsGone(owner: string, db: Pick<Db, 'kind'>): boolean {
   }
 }
 
+/**
+ * The longest a fence write waits for other workers' rows (unless every worker is waiting already). It
+ * waits twice as long as the last write took, at most this: on the embedded database a write costs a
+ * few milliseconds of the one thread, so sharing it pays; on a server, writes are quick and so is the wait.
+ */
+export const FENCE_WAIT_MS = 5;
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The two fences of one sender's workers, group-committed: rows that reach a fence at about the same
+ * time share one write. A write starts as soon as every active worker waits on it, or a moment (see
+ * FENCE_WAIT_MS) after the first row arrived; rows arriving during a write go in the next one. Rows
+ * marked sent and rows marked sending in one write share its statement and transaction (with the
+ * onSent hooks). Each worker waits for the write that covers its row before going on, so at most
+ * `concurrency` rows are ever 'sending', and a 250 reaches the database a write (milliseconds) later.
+ */
+class Fences {
+  /** Workers that will come back to a fence (the writes do not wait for the others). */
+  active = 0;
+  private sending: { id: number; waiter: Waiter<boolean> }[] = [];
+  private sent: { row: OutboxRow; at: Date; response: string; waiter: Waiter<void> }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing = false;
+  /** How long the last write took (ms). */
+  private lastWriteMs = 0;
+
+  constructor(
+    private readonly write: (sending: number[], sent: { row: OutboxRow; at: Date; response: string }[]) => Promise<Set<number>>,
+  ) {}
+
+  /** queued -> sending; false when this sender no longer holds the row. */
+  markSending(id: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.sending.push({ id, waiter: { resolve, reject } });
+      this.schedule();
+    });
+  }
+
+  /** sending -> sent, with the onSent hooks. */
+  markSent(row: OutboxRow, at: Date, response: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.sent.push({ row, at, response, waiter: { resolve, reject } });
+      this.schedule();
+    });
+  }
+
+  /** A worker stopped coming back (its batch is done): the others need not wait for it. */
+  leave(): void {
+    this.active--;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const waiting = this.sending.length + this.sent.length;
+    if (this.writing || waiting === 0) return;
+    if (waiting >= this.active) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (!this.writing) void this.flush();
+      }, Math.min(FENCE_WAIT_MS, 2 * this.lastWriteMs));
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.sending.length || this.sent.length) {
+        const sending = this.sending.splice(0);
+        const sent = this.sent.splice(0);
+        const started = performance.now();
+        try {
+          const passed = await this.write(
+            sending.map((x) => x.id),
+            sent.map(({ row, at, response }) => ({ row, at, response })),
+          );
+          for (const x of sending) x.waiter.resolve(passed.has(x.id));
+          for (const x of sent) x.waiter.resolve();
+        } catch (err) {
+          for (const x of [...sending, ...sent]) x.waiter.reject(err);
+        }
+        this.lastWriteMs = performance.now() - started;
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+}
+
 export class OutboxSender {
   readonly owner = senderOwner();
-  private readonly opts: Required<Omit<SenderOptions, 'hooks' | 'log' | 'onSettled'>>;
+  private readonly opts: Required<Omit<SenderOptions, 'hooks' | 'log' | 'onSettled' | 'render'>>;
   private lastLeaseExtension = 0;
+  /** Both fences, shared by the workers: sent rows (with their hooks) and rows about to be sent. */
+  private readonly fences = new Fences(async (sending, sent) => {
+    if (sent.length === 0) return markSendingMany(this.db, sending, this.owner, this.clock(), this.opts.leaseMs);
+    return this.db.transaction(async (tx) => {
+      const sentIds = sent.map((x) => ({ id: x.row.id, at: x.at, response: x.response }));
+      const marked = await markFences(tx, sentIds, sending, this.owner, this.clock(), this.opts.leaseMs);
+      const rows = sent.filter((x) => marked.sent.has(x.row.id)).map((x) => x.row);
+      const hooks = this.options.hooks;
+      if (hooks?.onSentMany) {
+        if (rows.length) await hooks.onSentMany(tx, rows);
+      } else if (hooks?.onSent) {
+        for (const row of rows) await hooks.onSent(tx, row);
+      }
+      return marked.sending;
+    });
+  });
 
   constructor(
     private readonly db: Db,
@@ -378,22 +550,56 @@ export class OutboxSender {
     const summary: SendSummary = { sent: 0, retried: 0, failed: 0, recovered: 0, resent: 0 };
     const rows = await claimDue(this.db, this.owner, this.clock(), 1, this.opts.leaseMs, id);
     if (rows.length === 0) return 'skipped';
-    return this.sendRow(rows[0], summary);
+    const bodies = await this.renderRows(rows);
+    this.fences.active++;
+    try {
+      return await this.sendRow(rows[0], bodies.get(rows[0].id), summary);
+    } finally {
+      this.fences.leave();
+    }
+  }
+
+  /** The text and HTML of each row: stored, or made by the renderer from the row's content. */
+  private async renderRows(batch: OutboxRow[]): Promise<Map<number, RenderedBody>> {
+    const out = new Map<number, RenderedBody>();
+    const toRender: OutboxRow[] = [];
+    for (const row of batch) {
+      if (row.body.content === undefined || row.body.content === null) out.set(row.id, { text: row.body.text ?? '', html: row.body.html });
+      else toRender.push(row);
+    }
+    if (toRender.length && this.options.render) {
+      let rendered: Map<number, RenderedBody>;
+      try {
+        rendered = await this.options.render(toRender);
+      } catch (err) {
+        // Nothing of the batch was attempted: give it back rather than hold it until the lease runs out.
+        await releaseClaims(this.db, this.owner).catch(() => {});
+        throw err;
+      }
+      for (const [id, body] of rendered) out.set(id, body);
+    }
+    return out;
   }
 
   private async sendBatch(batch: OutboxRow[], summary: SendSummary, signal?: AbortSignal): Promise<void> {
+    const bodies = await this.renderRows(batch);
     let next = 0;
     const worker = async () => {
-      while (next < batch.length) {
-        const row = batch[next++];
-        if (signal?.aborted) return; // left 'claimed': released by drain()
-        await this.sendRow(row, summary);
+      this.fences.active++;
+      try {
+        while (next < batch.length) {
+          const row = batch[next++];
+          if (signal?.aborted) return; // left 'claimed': released by drain()
+          await this.sendRow(row, bodies.get(row.id), summary);
+        }
+      } finally {
+        this.fences.leave();
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, batch.length) }, worker));
   }
 
-  private async sendRow(row: OutboxRow, summary: SendSummary): Promise<'sent' | 'retry' | 'failed' | 'skipped'> {
+  private async sendRow(row: OutboxRow, body: RenderedBody | undefined, summary: SendSummary): Promise<'sent' | 'retry' | 'failed' | 'skipped'> {
     const settle = (outcome: 'sent' | 'retry' | 'failed' | 'skipped') => {
       this.options.onSettled?.(row, outcome);
       return outcome;
@@ -408,22 +614,27 @@ export class OutboxSender {
       summary.failed++;
       return settle('failed');
     }
-    // The fence: from here until markSent the row is 'sending'. If this process dies in between, the
-    // message is sent again on recovery (at-least-once, same Message-ID).
-    if (!(await markSending(this.db, row.id, this.owner, now, this.opts.leaseMs))) return settle('skipped');
+    if (!body) {
+      const reason = this.options.render ? 'its content could not be rendered' : 'this sender has no renderer for its content';
+      await this.fail(row, new MailDeliveryError(`not sent: ${reason}`, false), false);
+      this.log.warn({ id: row.id, kind: row.kind }, `outbox: ${reason}`);
+      summary.failed++;
+      return settle('failed');
+    }
+    // The fence: from here until the row is marked sent it is 'sending'. If this process dies in
+    // between, the message is sent again on recovery (at-least-once, same Message-ID).
+    if (!(await this.fences.markSending(row.id))) return settle('skipped');
     const attempts = row.attempts + 1;
     try {
       const result = await this.mailer.send({
         to: row.recipient,
         subject: row.subject,
-        text: row.body.text,
-        html: row.body.html,
+        text: body.text,
+        html: body.html,
         headers: row.body.headers,
         messageId: row.messageId,
       });
-      await this.db.transaction(async (tx) => {
-        if (await markSent(tx, row.id, this.owner, this.clock(), result.response)) await this.options.hooks?.onSent?.(tx, row);
-      });
+      await this.fences.markSent(row, this.clock(), result.response);
       summary.sent++;
       return settle('sent');
     } catch (err) {
