@@ -61,11 +61,9 @@ export async function papersById(db: Queryable, ids: string[]): Promise<Map<stri
 }
 
 /**
- * resetFailures (subscriptions.repository.ts) for many subscriptions in one statement: delivered
- * messages end their runs of permanent failures. The digest sender calls it once per group of rows
- * marked sent instead of once per row.
+ * resetFailures (subscriptions.repository.ts) as the outbox's onSentSql: the digest sender runs it in
+ * the statement that marks rows sent (`sent`: the rows marked sent), so a delivery ends its address's
+ * run of permanent failures without a statement and a transaction of its own.
  */
-export async function resetFailuresMany(tx: Queryable, ids: number[]): Promise<void> {
-  if (ids.length === 0) return;
-  await tx.query('UPDATE subscriptions SET permanent_failures = 0 WHERE id = ANY($1::bigint[]) AND permanent_failures > 0', [ids]);
-}
+export const RESET_FAILURES_OF_SENT = `UPDATE subscriptions SET permanent_failures = 0
+  WHERE id IN (SELECT subscription_id FROM sent) AND permanent_failures > 0`;

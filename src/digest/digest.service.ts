@@ -20,7 +20,7 @@ import { subscriptionOutboxHooks } from '../subscriptions/subscriptions.service.
 import type { Frequency, Subscription } from '../subscriptions/subscription.ts';
 import { createComposer, prepareCandidates, type DigestCandidate } from './compose.ts';
 import { digestContent, digestRenderer, type DigestContent } from './content.ts';
-import { candidatePapers, existingKeys, resetFailuresMany } from './digest.repository.ts';
+import { candidatePapers, existingKeys, RESET_FAILURES_OF_SENT } from './digest.repository.ts';
 import type { DigestPeriod } from './period.ts';
 import { DigestRenderCache, digestHeaders, digestSubject, renderDigest, type RenderedDigest } from './render.ts';
 
@@ -167,12 +167,10 @@ export async function planDigests(deps: DigestDeps, opts: PlanOptions): Promise<
 /**
  * The outbox sender with the subscription rules (cancels mail of people who left, counts bounces) and
  * the digest renderer (digest rows hold what their message is made of, not the message). The rule for
- * delivered mail (it ends a run of failures) runs once per group of rows marked sent together.
+ * delivered mail (it ends a run of failures) runs inside the statement that marks rows sent.
  */
 export function createDigestSender(deps: DigestDeps, mailer: Mailer, opts: Omit<SenderOptions, 'hooks'> = {}): OutboxSender {
-  const hooks: OutboxHooks = {
-    ...subscriptionOutboxHooks(deps.clock),
-    onSentMany: (tx, rows) => resetFailuresMany(tx, [...new Set(rows.flatMap((r) => (r.subscriptionId === null ? [] : [r.subscriptionId])))]),
-  };
+  // onSent of the subscription rules, as SQL in the statement that marks rows sent.
+  const hooks: OutboxHooks = { ...subscriptionOutboxHooks(deps.clock), onSent: undefined, onSentSql: RESET_FAILURES_OF_SENT };
   return new OutboxSender(deps.db, mailer, deps.clock, { log: deps.log, render: digestRenderer(deps.db), ...opts, hooks });
 }

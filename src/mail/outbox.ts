@@ -177,7 +177,8 @@ export async function markSent(tx: Queryable, id: number, owner: string, now: Da
 
 /**
  * markSent and markSendingMany in one statement (one write of the fences, see Fences): the rows this
- * owner held that were marked sent, and those that passed the fence before SMTP.
+ * owner held that were marked sent, and those that passed the fence before SMTP. `onSentSql` (see
+ * OutboxHooks) runs in the same statement, on the rows marked sent.
  */
 export async function markFences(
   tx: Queryable,
@@ -186,9 +187,11 @@ export async function markFences(
   owner: string,
   now: Date,
   leaseMs: number,
+  onSentSql?: string,
 ): Promise<{ sent: Set<number>; sending: Set<number> }> {
   const rows = await tx.query<{ id: number; status: string }>(
-    `UPDATE mail_outbox o SET
+    `WITH marked AS (
+     UPDATE mail_outbox o SET
        status = x.status,
        attempts = o.attempts + CASE WHEN x.status = 'sending' THEN 1 ELSE 0 END,
        sent_at = CASE WHEN x.status = 'sent' THEN x.at ELSE o.sent_at END,
@@ -197,7 +200,9 @@ export async function markFences(
        lease_until = CASE WHEN x.status = 'sent' THEN NULL ELSE $5::timestamptz + make_interval(secs => $6) END
      FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[]) AS x(id, status, at, response)
      WHERE o.id = x.id AND o.claimed_by = $7 AND o.status = CASE WHEN x.status = 'sent' THEN 'sending' ELSE 'claimed' END
-     RETURNING o.id, o.status`,
+     RETURNING o.id, o.status, o.kind, o.subscription_id)
+     ${onSentSql ? `, sent AS (SELECT id, kind, subscription_id FROM marked WHERE status = 'sent'), on_sent AS (${onSentSql})` : ''}
+     SELECT id, status FROM marked`,
     [
       [...sent.map((x) => x.id), ...sending],
       [...sent.map(() => 'sent'), ...sending.map(() => 'sending')],
@@ -299,8 +304,12 @@ export interface OutboxHooks {
   cancelUnwanted?(db: Queryable, now: Date): Promise<number>;
   /** In the transaction that marks a row sent. */
   onSent?(tx: Queryable, row: OutboxRow): Promise<void>;
-  /** Instead of onSent, once for all the rows marked sent together (one statement instead of one per row). */
-  onSentMany?(tx: Queryable, rows: OutboxRow[]): Promise<void>;
+  /**
+   * Instead of onSent: an SQL statement (UPDATE, INSERT or DELETE) run inside the statement that marks
+   * rows sent, which then needs no transaction of its own. It reads the rows marked sent from `sent`
+   * (columns id, kind, subscription_id). Constant SQL from the code only, never built from data.
+   */
+  onSentSql?: string;
   /** In the transaction that marks a row failed for good (permanent reply, or out of attempts). */
   onFailed?(tx: Queryable, row: OutboxRow, error: MailDeliveryError, permanent: boolean): Promise<void>;
 }
@@ -417,12 +426,15 @@ class Fences {
     });
   }
 
-  /** sending -> sent, with the onSent hooks. */
-  markSent(row: OutboxRow, at: Date, response: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.sent.push({ row, at, response, waiter: { resolve, reject } });
-      this.schedule();
-    });
+  /**
+   * sending -> sent, with the onSent hooks; and, in the same write, the fence of the worker's next
+   * row when there is one (a worker that just got its 250 needs both, one after the other).
+   */
+  markSent(row: OutboxRow, at: Date, response: string, nextId?: number): { sent: Promise<void>; next: Promise<boolean> | null } {
+    const sent = new Promise<void>((resolve, reject) => this.sent.push({ row, at, response, waiter: { resolve, reject } }));
+    const next = nextId === undefined ? null : new Promise<boolean>((resolve, reject) => this.sending.push({ id: nextId, waiter: { resolve, reject } }));
+    this.schedule();
+    return { sent, next };
   }
 
   /** A worker stopped coming back (its batch is done): the others need not wait for it. */
@@ -471,6 +483,19 @@ class Fences {
   }
 }
 
+/** A claimed row and its body (undefined: it could not be rendered). */
+interface Queued {
+  row: OutboxRow;
+  body: RenderedBody | undefined;
+}
+
+/** A row whose fence was requested together with the previous row's 'sent' (passed: the outcome). */
+interface Fenced {
+  row: OutboxRow;
+  body: RenderedBody;
+  passed: Promise<boolean>;
+}
+
 export class OutboxSender {
   readonly owner = senderOwner();
   private readonly opts: Required<Omit<SenderOptions, 'hooks' | 'log' | 'onSettled' | 'render'>>;
@@ -478,16 +503,15 @@ export class OutboxSender {
   /** Both fences, shared by the workers: sent rows (with their hooks) and rows about to be sent. */
   private readonly fences = new Fences(async (sending, sent) => {
     if (sent.length === 0) return markSendingMany(this.db, sending, this.owner, this.clock(), this.opts.leaseMs);
+    const sentIds = sent.map((x) => ({ id: x.row.id, at: x.at, response: x.response }));
+    const hooks = this.options.hooks;
+    // One statement, with the hook's SQL in it; or a transaction with the hook's calls.
+    if (hooks?.onSentSql || !hooks?.onSent) {
+      return (await markFences(this.db, sentIds, sending, this.owner, this.clock(), this.opts.leaseMs, hooks?.onSentSql)).sending;
+    }
     return this.db.transaction(async (tx) => {
-      const sentIds = sent.map((x) => ({ id: x.row.id, at: x.at, response: x.response }));
       const marked = await markFences(tx, sentIds, sending, this.owner, this.clock(), this.opts.leaseMs);
-      const rows = sent.filter((x) => marked.sent.has(x.row.id)).map((x) => x.row);
-      const hooks = this.options.hooks;
-      if (hooks?.onSentMany) {
-        if (rows.length) await hooks.onSentMany(tx, rows);
-      } else if (hooks?.onSent) {
-        for (const row of rows) await hooks.onSent(tx, row);
-      }
+      for (const x of sent) if (marked.sent.has(x.row.id)) await hooks.onSent!(tx, x.row);
       return marked.sending;
     });
   });
@@ -530,17 +554,59 @@ export class OutboxSender {
     const rec = await this.recover();
     summary.recovered = rec.claimed + rec.sending;
     summary.resent = rec.sending;
+    // The workers take rows from a queue. When it runs dry the next batch is claimed (and rendered) at
+    // once, while the other workers' last messages are still in flight: nobody waits for the slowest
+    // message of a batch.
+    const queue: Queued[] = [];
+    let exhausted = false;
+    let refilling: Promise<void> | null = null;
     let cancelledAt = 0;
-    while (!signal?.aborted) {
+    const refill = async () => {
       // Not before every batch: a few seconds' delay is fine for someone who just unsubscribed.
       if (Date.now() - cancelledAt > 5_000) {
         cancelledAt = Date.now();
         await this.options.hooks?.cancelUnwanted?.(this.db, this.clock());
       }
       const batch = await claimDue(this.db, this.owner, this.clock(), this.opts.batchSize, this.opts.leaseMs);
-      if (batch.length === 0) break;
-      await this.sendBatch(batch, summary, signal);
-    }
+      if (batch.length === 0) {
+        exhausted = true;
+        return;
+      }
+      const bodies = await this.renderRows(batch);
+      for (const row of batch) queue.push({ row, body: bodies.get(row.id) });
+    };
+    const take = async () => {
+      if (queue.length === 0 && !exhausted && !signal?.aborted) {
+        this.fences.leave(); // not coming back to a fence before the refill
+        try {
+          while (queue.length === 0 && !exhausted && !signal?.aborted) {
+            refilling ??= refill().finally(() => {
+              refilling = null;
+            });
+            await refilling;
+          }
+        } finally {
+          this.fences.active++;
+        }
+      }
+      return signal?.aborted ? null : (queue.shift() ?? null); // rows left 'claimed' are released below
+    };
+    /** The next row if it can go at once (a worker that just got its 250 fences it in the same write). */
+    const takeReady = (): Queued | null => (!signal?.aborted && queue.length && this.readyNow(queue[0]) ? queue.shift()! : null);
+    const worker = async () => {
+      this.fences.active++;
+      try {
+        let fenced: Fenced | null = null;
+        for (;;) {
+          const item: Queued | Fenced | null = fenced ?? (await take());
+          if (!item) break;
+          fenced = await this.sendRow(item, summary, takeReady);
+        }
+      } finally {
+        this.fences.leave();
+      }
+    };
+    await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
     if (signal?.aborted) await releaseClaims(this.db, this.owner);
     return summary;
   }
@@ -551,12 +617,14 @@ export class OutboxSender {
     const rows = await claimDue(this.db, this.owner, this.clock(), 1, this.opts.leaseMs, id);
     if (rows.length === 0) return 'skipped';
     const bodies = await this.renderRows(rows);
+    let outcome: 'sent' | 'retry' | 'failed' | 'skipped' = 'skipped';
     this.fences.active++;
     try {
-      return await this.sendRow(rows[0], bodies.get(rows[0].id), summary);
+      await this.sendRow({ row: rows[0], body: bodies.get(rows[0].id) }, summary, undefined, (o) => (outcome = o));
     } finally {
       this.fences.leave();
     }
+    return outcome;
   }
 
   /** The text and HTML of each row: stored, or made by the renderer from the row's content. */
@@ -581,50 +649,63 @@ export class OutboxSender {
     return out;
   }
 
-  private async sendBatch(batch: OutboxRow[], summary: SendSummary, signal?: AbortSignal): Promise<void> {
-    const bodies = await this.renderRows(batch);
-    let next = 0;
-    const worker = async () => {
-      this.fences.active++;
-      try {
-        while (next < batch.length) {
-          const row = batch[next++];
-          if (signal?.aborted) return; // left 'claimed': released by drain()
-          await this.sendRow(row, bodies.get(row.id), summary);
-        }
-      } finally {
-        this.fences.leave();
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, batch.length) }, worker));
+  /** Whether a queued row can be fenced right away: it has a body, has not expired, no lease extension is due. */
+  private readyNow(item: Queued): boolean {
+    const now = this.clock().getTime();
+    return item.body !== undefined && !(item.row.expiresAt && item.row.expiresAt.getTime() <= now) && now - this.lastLeaseExtension <= this.opts.leaseMs / 3;
   }
 
-  private async sendRow(row: OutboxRow, body: RenderedBody | undefined, summary: SendSummary): Promise<'sent' | 'retry' | 'failed' | 'skipped'> {
+  /**
+   * Sends one row: checks, the fence (unless it was fenced already, with the previous row's 'sent'),
+   * SMTP, then 'sent'. After a 250 it takes the next row (takeReady) and fences it in the same write
+   * as this row's 'sent'; that row is returned, to be sent next by the same worker.
+   */
+  private async sendRow(
+    item: Queued | Fenced,
+    summary: SendSummary,
+    takeReady?: () => Queued | null,
+    onOutcome?: (outcome: 'sent' | 'retry' | 'failed' | 'skipped') => void,
+  ): Promise<Fenced | null> {
+    const { row } = item;
     const settle = (outcome: 'sent' | 'retry' | 'failed' | 'skipped') => {
       this.options.onSettled?.(row, outcome);
-      return outcome;
+      onOutcome?.(outcome);
     };
-    const now = this.clock();
-    if (now.getTime() - this.lastLeaseExtension > this.opts.leaseMs / 3) {
-      this.lastLeaseExtension = now.getTime();
-      await extendLeases(this.db, this.owner, now, this.opts.leaseMs);
-    }
-    if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
-      await this.fail(row, new MailDeliveryError('expired before it could be delivered', false), false);
-      summary.failed++;
-      return settle('failed');
-    }
-    if (!body) {
-      const reason = this.options.render ? 'its content could not be rendered' : 'this sender has no renderer for its content';
-      await this.fail(row, new MailDeliveryError(`not sent: ${reason}`, false), false);
-      this.log.warn({ id: row.id, kind: row.kind }, `outbox: ${reason}`);
-      summary.failed++;
-      return settle('failed');
+    let body: RenderedBody;
+    let passed: Promise<boolean>;
+    if ('passed' in item) {
+      ({ body, passed } = item);
+    } else {
+      const now = this.clock();
+      if (now.getTime() - this.lastLeaseExtension > this.opts.leaseMs / 3) {
+        this.lastLeaseExtension = now.getTime();
+        await extendLeases(this.db, this.owner, now, this.opts.leaseMs);
+      }
+      if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
+        await this.fail(row, new MailDeliveryError('expired before it could be delivered', false), false);
+        summary.failed++;
+        settle('failed');
+        return null;
+      }
+      if (!item.body) {
+        const reason = this.options.render ? 'its content could not be rendered' : 'this sender has no renderer for its content';
+        await this.fail(row, new MailDeliveryError(`not sent: ${reason}`, false), false);
+        this.log.warn({ id: row.id, kind: row.kind }, `outbox: ${reason}`);
+        summary.failed++;
+        settle('failed');
+        return null;
+      }
+      body = item.body;
+      passed = this.fences.markSending(row.id);
     }
     // The fence: from here until the row is marked sent it is 'sending'. If this process dies in
     // between, the message is sent again on recovery (at-least-once, same Message-ID).
-    if (!(await this.fences.markSending(row.id))) return settle('skipped');
+    if (!(await passed)) {
+      settle('skipped');
+      return null;
+    }
     const attempts = row.attempts + 1;
+    let following: Fenced | null = null;
     try {
       const result = await this.mailer.send({
         to: row.recipient,
@@ -634,9 +715,18 @@ export class OutboxSender {
         headers: row.body.headers,
         messageId: row.messageId,
       });
-      await this.fences.markSent(row, this.clock(), result.response);
+      const next = takeReady?.() ?? null;
+      const marks = this.fences.markSent(row, this.clock(), result.response, next?.row.id);
+      if (next) {
+        // Its fence shares the write of this row's 'sent': if that fails, so does the fence, and the
+        // worker learns it when it awaits the fence (handled here so it is never an unhandled rejection).
+        marks.next!.catch(() => {});
+        following = { row: next.row, body: next.body!, passed: marks.next! };
+      }
+      await marks.sent;
       summary.sent++;
-      return settle('sent');
+      settle('sent');
+      return following;
     } catch (err) {
       const error = err instanceof MailDeliveryError ? err : new MailDeliveryError((err as Error).message ?? String(err), false);
       if (error.temporary && attempts < this.opts.maxAttempts) {
@@ -645,7 +735,8 @@ export class OutboxSender {
           await markRetry(this.db, row.id, this.owner, at, error.message);
           this.log.warn({ id: row.id, kind: row.kind, attempts, retryAt: at.toISOString(), err: error.message }, 'outbox: temporary failure, will retry');
           summary.retried++;
-          return settle('retry');
+          settle('retry');
+          return following;
         }
       }
       const permanent = !error.temporary;
@@ -653,7 +744,8 @@ export class OutboxSender {
       await this.fail(row, new MailDeliveryError(reason, error.temporary, error.responseCode), permanent);
       this.log.warn({ id: row.id, kind: row.kind, err: reason }, permanent ? 'outbox: permanent failure' : 'outbox: giving up');
       summary.failed++;
-      return settle('failed');
+      settle('failed');
+      return following;
     }
   }
 
