@@ -1,6 +1,7 @@
 // npm run bench:digest: 10,000 confirmed subscribers with varied preferences over the 57k corpus.
 // `paperpulse digest send --period daily` composes, renders and delivers them to an in-process SMTP
-// server (smtp-server) that counts and discards what it receives. Prints digests/s and the sender's peak
+// server (smtp-server) that counts and discards what it receives. Prints digests/s, the time until the
+// first message arrives (planning: composing and writing the outbox), the sender's CPU time and peak
 // RSS. It prints figures; it never passes or fails on a time.
 //   BENCH_SUBSCRIBERS=10000   BENCH_FILE=...   BENCH_CONCURRENCY=5
 import { spawn } from 'node:child_process';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { openDb } from '../src/db/client.ts';
-import { paperpulseBin, rssOf, runPaperpulse } from './lib.ts';
+import { cpuSecondsOf, paperpulseBin, rssOf, runPaperpulse } from './lib.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   }
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'paperpulse-bench-digest-'));
   let received = 0;
+  let firstAt = 0;
   const smtp = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
     authOptional: true,
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
     onData(stream, _session, cb) {
       stream.on('data', () => {});
       stream.on('end', () => {
-        received++;
+        if (received++ === 0) firstAt = performance.now();
         cb();
       });
     },
@@ -77,12 +79,17 @@ async function main(): Promise<void> {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(child.pid!))), 100);
+    let cpu = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssOf(child.pid!));
+      cpu = Math.max(cpu, cpuSecondsOf(child.pid!));
+    }, 100);
     const code = await new Promise<number | null>((r) => child.on('close', r));
     clearInterval(sampler);
     const seconds = (performance.now() - t0) / 1000;
     if (code !== 0) console.log(`digest send exited with ${code}: ${out}`);
     console.log(`delivered ${received} digests in ${seconds.toFixed(1)} s: ${Math.round(received / seconds)} digests/s, sender peak RSS ${Math.round(peak / 1024 / 1024)} MB`);
+    console.log(`first message after ${((firstAt - t0) / 1000).toFixed(1)} s (start-up and planning); sender CPU ${cpu.toFixed(1)} s`);
     const summary = out.trim() ? JSON.parse(out.trim().split('\n').pop()!) : null;
     if (summary) console.log(`summary: ${JSON.stringify(summary)}`);
   } finally {

@@ -1,4 +1,4 @@
-// Shared by the benchmark scripts: running the real CLI, reading a process's memory, and the CSFCube
+// Shared by the benchmark scripts: running the real CLI, reading a process's memory and CPU time, and the CSFCube
 // evaluation collection with its official metrics.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,20 @@ export function rssOf(pid: number): number {
     return 0;
   }
 }
+
+/** CPU time (user + system) a process has used so far, in seconds (0 when it is gone). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    // After the command name (in parentheses) come the fields from the 3rd on: utime is the 14th, stime the 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** USER_HZ: the unit of /proc/<pid>/stat times (100 on Linux). */
+const CLOCK_TICKS = 100;
 
 export interface CsfPaper {
   id: string;

@@ -580,9 +580,14 @@ export class OutboxSender {
         this.fences.leave(); // not coming back to a fence before the refill
         try {
           while (queue.length === 0 && !exhausted && !signal?.aborted) {
-            refilling ??= refill().finally(() => {
-              refilling = null;
-            });
+            refilling ??= refill()
+              .catch((err: unknown) => {
+                exhausted = true; // the others finish what they hold, then stop
+                throw err;
+              })
+              .finally(() => {
+                refilling = null;
+              });
             await refilling;
           }
         } finally {
