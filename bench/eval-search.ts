@@ -3,10 +3,14 @@
 // trained the way the product does (`trainAndActivate`, with the known-item targets left out of training and the
 // CSFCube papers joining it), then measured through the code that serves the site:
 // 1. Known-item: 1,000 papers sampled with a fixed seed; query = the title; the targets' titles are not indexed
-//    (abstract only); search over all papers with searchIn() (the ranking of /papers?q=). MRR@10, Recall@1/10/100.
+//    (abstract only), nor in their vectors (re-encoded from the abstract alone); search over all papers with
+//    searchIn() (the ranking of /papers?q=). MRR@10, Recall@1/10/100.
 // 2. CSFCube: each query paper's judged pool (itself left out) ranked with the similar-papers ranking
 //    (SearchIndex over the CSFCube papers with the trained model); MAP (relevance >= 2) and NDCG%20.
-// Options: --file PATH, --csfcube DIR, --threads N, --epochs N, --targets N, --seed N.
+// Options: --file PATH, --csfcube DIR, --threads N, --epochs N, --targets N, --seed N; --skip-train (one epoch);
+// --variants (the ranking's parts one by one, and the ranking before they were added); --database URL (an existing
+// database, kept: the corpus is imported only when it holds no paper, and with --reuse-model an active model
+// trained with the same targets left out, e.g. by an earlier run, is used instead of training).
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +20,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { importFile } from '../src/ingest/import.service.ts';
 import { loadActive, paperText, trainAndActivate } from '../src/search/model.service.ts';
 import { loadCorpus, type CorpusRow } from '../src/search/search.repository.ts';
-import { SearchIndex } from '../src/search/search-index.ts';
+import { SearchIndex, type SearchIndexOptions } from '../src/search/search-index.ts';
 import { searchIn } from '../src/search/search.service.ts';
 import { createServerDatabase } from '../test/helpers/db.ts';
 import { loadCsfCube, similarityMetrics } from './lib.ts';
@@ -39,7 +43,9 @@ async function main() {
   const server = arg('server') ?? process.env.TEST_DATABASE_URL;
   let drop: (() => Promise<void>) | null = null;
   let db;
-  if (server) {
+  if (arg('database')) {
+    db = await openDb({ databaseUrl: arg('database')! });
+  } else if (server) {
     const created = await createServerDatabase(server);
     drop = created.drop;
     db = await openDb({ databaseUrl: created.url });
@@ -49,8 +55,11 @@ async function main() {
   try {
     await migrate(db);
     let t = performance.now();
-    const imported = await importFile(db, file, {});
-    console.log(`import: ${imported.inserted} papers in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const [{ n: held }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM papers');
+    if (held === 0) {
+      const imported = await importFile(db, file, {});
+      console.log(`import: ${imported.inserted} papers in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    } else console.log(`import: skipped, the database holds ${held} papers`);
     const corpus = await loadCorpus(db);
     // 1,000 known-item targets with a fixed seed.
     let seed = Number(arg('seed') ?? 20260601);
@@ -61,30 +70,46 @@ async function main() {
     const targetIds = new Set([...targets].map((i) => corpus[i].id));
     const skipTrain = process.argv.includes('--skip-train');
     t = performance.now();
-    const s = await trainAndActivate(db, {
-      threads: Number(arg('threads') ?? 2),
-      epochs: skipTrain ? 1 : arg('epochs') ? Number(arg('epochs')) : undefined,
-      excludeFromTraining: targetIds,
-      extraTrainingDocs: csf?.papers ?? [],
-    });
-    console.log(`model: ${s.version}, trained in ${(s.trainMs / 1000).toFixed(1)} s, embedded in ${(s.embedMs / 1000).toFixed(1)} s`);
-    const loaded = (await loadActive(db))!;
+    let loaded = process.argv.includes('--reuse-model') ? await loadActive(db) : null;
+    if (loaded) console.log(`model: ${loaded.version} (reused)`);
+    else {
+      const s = await trainAndActivate(db, {
+        threads: Number(arg('threads') ?? 2),
+        epochs: skipTrain ? 1 : arg('epochs') ? Number(arg('epochs')) : undefined,
+        excludeFromTraining: targetIds,
+        extraTrainingDocs: csf?.papers ?? [],
+      });
+      console.log(`model: ${s.version}, trained in ${(s.trainMs / 1000).toFixed(1)} s, embedded in ${(s.embedMs / 1000).toFixed(1)} s`);
+      loaded = (await loadActive(db))!;
+    }
+    const model = loaded;
 
-    // Known-item: the targets' titles are not indexed.
+    // Known-item: the targets' titles are neither indexed nor in their vectors.
     const evalCorpus: CorpusRow[] = corpus.map((p) => (targetIds.has(p.id) ? { ...p, title: '' } : p));
-    // The product's ranking first; --variants also measures title weight 1 and "any stem matches".
-    const variants: { name: string; titleWeight: number; minimumMatch: 'default' | 'any' }[] = [
-      { name: 'product (title weight 1, minimum match)', titleWeight: 1, minimumMatch: 'default' },
+    const byId = new Map(corpus.map((c) => [c.id, c]));
+    const evalModel = {
+      ...model,
+      vectors: model.vectors.map((v) => {
+        if (!targetIds.has(v.paper_id)) return v;
+        const p = byId.get(v.paper_id)!;
+        const x = model.model.encodeTokens(paperText({ title: '', abstract: p.abstract }));
+        return { paper_id: v.paper_id, vector: new Uint8Array(x.buffer, x.byteOffset, x.byteLength) };
+      }),
+    };
+    // The product's ranking first; --variants also measures its parts and the ranking before them.
+    const variants: { name: string; options: SearchIndexOptions; minimumMatch: 'default' | 'half' | 'any'; model: boolean }[] = [
+      { name: 'product (BM25F k1 0.8, word pairs, model on long queries)', options: {}, minimumMatch: 'default', model: true },
     ];
     if (process.argv.includes('--variants')) {
       variants.push(
-        { name: 'title weight 2, minimum match', titleWeight: 2, minimumMatch: 'default' },
-        { name: 'title weight 2, any stem', titleWeight: 2, minimumMatch: 'any' },
-        { name: 'title weight 1, any stem', titleWeight: 1, minimumMatch: 'any' },
+        { name: 'without the model', options: {}, minimumMatch: 'default', model: false },
+        { name: 'without the model or word pairs', options: { pairWeight: 0 }, minimumMatch: 'default', model: false },
+        { name: 'any stem may match', options: {}, minimumMatch: 'any', model: true },
+        { name: 'before (k1 1.2, no pairs, no model, half the stems)', options: { k1: 1.2, pairWeight: 0 }, minimumMatch: 'half', model: false },
       );
     }
     for (const v of variants) {
-      const index = new SearchIndex(evalCorpus, loaded, { titleWeight: v.titleWeight });
+      const index = new SearchIndex(evalCorpus, v.model ? evalModel : null, v.options);
       let mrr = 0;
       let r1 = 0;
       let r10 = 0;
@@ -116,10 +141,10 @@ async function main() {
         id: p.id, title: p.title, abstract: p.abstract, authors: [], author_keys: [], categories: [], first_listed: '2000-01-01', published_at: null,
       }));
       const vectors = csf.papers.map((p) => {
-        const v = loaded.model.encodeTokens(paperText(p));
+        const v = model.model.encodeTokens(paperText(p));
         return { paper_id: p.id, vector: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
       });
-      const csfIndex = new SearchIndex(csfRows, { model: loaded.model, id: loaded.id, version: loaded.version, vectors });
+      const csfIndex = new SearchIndex(csfRows, { model: model.model, id: model.id, version: model.version, vectors });
       let ap = 0;
       let ndcg = 0;
       for (const q of csf.queries) {

@@ -5,7 +5,8 @@
 //   tf'(t, d) = Σ_f w_f · tf_f(t, d) / (1 - b + b · len_f(d) / avglen_f),
 // the fields are summed with weights w_f, and the sum is saturated once:
 //   score(q, d) = Σ_{t in q} idf(t) · tf' / (k1 + tf'),   idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))  (Lucene's,
-// never negative). tf' is precomputed per posting, so a query costs one multiply-add per matching posting.
+// never negative). tf' / (k1 + tf') is precomputed per posting, so a query costs one multiply-add per matching
+// posting; `match` ranks and counts with filters in one pass over typed arrays that are reused between queries.
 import { tokenize } from './text.ts';
 
 export interface Bm25Doc {
@@ -31,7 +32,32 @@ export interface ScoredDoc {
 
 interface Postings {
   docs: Int32Array; // ascending doc numbers
-  tf: Float32Array; // BM25F pseudo-frequency tf'
+  /** tf' / (k1 + tf'), the saturated BM25F pseudo-frequency: a posting's score is idf times this. */
+  sat: Float32Array;
+  /** Bit f set when the term occurs in field f (fields past the 8th are not recorded). */
+  fields: Uint8Array;
+  idf: number;
+}
+
+/** What `match` ranks and counts: see there. */
+export interface MatchOptions {
+  /** A document must hold at least this many of the distinct query terms (at least 1). */
+  minMatch: number;
+  /** Filters, asked once per document that holds enough terms. */
+  accept?: (doc: number) => boolean;
+  /** Documents left out (neither counted nor ranked): those the caller places itself. */
+  skip?: (doc: number) => boolean;
+  /** How many of the best to return, best first (ties: the later-built document first); -1: every match, unordered. */
+  k: number;
+}
+
+export interface MatchResult {
+  /** Documents that hold enough terms and pass the filters. */
+  total: number;
+  /** Document numbers, best first (or every match, unordered, for k = -1). */
+  docs: Int32Array;
+  /** Their scores. */
+  scores: Float64Array;
 }
 
 export class Bm25Index {
@@ -41,7 +67,11 @@ export class Bm25Index {
   private readonly ids: string[];
   private readonly docNumber: Map<string, number>;
   private readonly postings: Map<string, Postings>;
+  // Per-document scratch of `match`, zero between queries (JavaScript is single-threaded and `match` does not
+  // yield): the score, the count of terms seen, and the documents touched.
   private readonly scores: Float64Array;
+  private readonly counts: Uint8Array;
+  private readonly touched: Int32Array;
 
   private constructor(ids: string[], postings: Map<string, Postings>, k1: number, b: number) {
     this.ids = ids;
@@ -51,6 +81,8 @@ export class Bm25Index {
     this.k1 = k1;
     this.b = b;
     this.scores = new Float64Array(ids.length);
+    this.counts = new Uint8Array(ids.length);
+    this.touched = new Int32Array(ids.length);
   }
 
   /** Builds the index; documents are tokenised here. Later duplicates of an id are rejected. */
@@ -87,25 +119,41 @@ export class Bm25Index {
     for (let f = 0; f < nFields; f++) avg[f] = docs.length > 0 ? avg[f] / docs.length || 1 : 1;
 
     // Pass 1: per term, postings as growable JS arrays.
-    const lists = new Map<string, { docs: number[]; tf: number[] }>();
+    const lists = new Map<string, { docs: number[]; tf: number[]; fields: number[] }>();
     const local = new Map<string, number>();
+    const localFields = new Map<string, number>();
     docs.forEach((d, n) => {
       local.clear();
+      localFields.clear();
       for (let f = 0; f < nFields; f++) {
         const tokens = d.fields[f] ?? [];
         if (fieldWeights[f] <= 0 || tokens.length === 0) continue;
         const unit = fieldWeights[f] / (1 - b + (b * tokens.length) / avg[f]);
-        for (const t of tokens) local.set(t, (local.get(t) ?? 0) + unit);
+        const bit = f < 8 ? 1 << f : 0;
+        for (const t of tokens) {
+          local.set(t, (local.get(t) ?? 0) + unit);
+          localFields.set(t, (localFields.get(t) ?? 0) | bit);
+        }
       }
       for (const [t, tf] of local) {
         let l = lists.get(t);
-        if (!l) lists.set(t, (l = { docs: [], tf: [] }));
+        if (!l) lists.set(t, (l = { docs: [], tf: [], fields: [] }));
         l.docs.push(n);
         l.tf.push(tf);
+        l.fields.push(localFields.get(t)!);
       }
     });
+    const N = docs.length;
     const postings = new Map<string, Postings>();
-    for (const [t, l] of lists) postings.set(t, { docs: Int32Array.from(l.docs), tf: Float32Array.from(l.tf) });
+    for (const [t, l] of lists) {
+      const df = l.docs.length;
+      postings.set(t, {
+        docs: Int32Array.from(l.docs),
+        sat: Float32Array.from(l.tf, (tf) => tf / (k1 + tf)),
+        fields: Uint8Array.from(l.fields),
+        idf: Math.log(1 + (N - df + 0.5) / (df + 0.5)),
+      });
+    }
     return new Bm25Index(
       docs.map((d) => d.id),
       postings,
@@ -116,10 +164,25 @@ export class Bm25Index {
 
   /** Lucene's BM25 idf of a stem (0 when unknown). */
   idf(term: string): number {
+    return this.postings.get(term)?.idf ?? 0;
+  }
+
+  /** How many documents hold the stem. */
+  df(term: string): number {
+    return this.postings.get(term)?.docs.length ?? 0;
+  }
+
+  /** The documents that hold the stem (ascending), in any field or, given `field`, in that one. */
+  docsWith(term: string, field?: number): Int32Array {
     const p = this.postings.get(term);
-    if (!p) return 0;
-    const df = p.docs.length;
-    return Math.log(1 + (this.size - df + 0.5) / (df + 0.5));
+    if (!p) return new Int32Array(0);
+    if (field === undefined) return p.docs;
+    const bit = 1 << field;
+    let n = 0;
+    for (let i = 0; i < p.fields.length; i++) if (p.fields[i] & bit) n++;
+    const out = new Int32Array(n);
+    for (let i = 0, j = 0; i < p.fields.length; i++) if (p.fields[i] & bit) out[j++] = p.docs[i];
+    return out;
   }
 
   /** The best k documents for a query text, best first (ties: earlier-built document first). */
@@ -134,12 +197,11 @@ export class Bm25Index {
     for (const t of new Set(terms)) {
       const p = this.postings.get(t);
       if (!p) continue;
-      const idf = this.idf(t);
-      const { docs, tf } = p;
+      const { docs, sat, idf } = p;
       for (let i = 0; i < docs.length; i++) {
         const d = docs[i];
         if (scores[d] === 0) touched.push(d);
-        scores[d] += (idf * tf[i]) / (this.k1 + tf[i]);
+        scores[d] += idf * sat[i];
       }
     }
     const top = topK(touched, scores, k).map((d) => ({ id: this.ids[d], score: scores[d] }));
@@ -152,31 +214,121 @@ export class Bm25Index {
    * position it was built at), its score and how many distinct query stems it contains.
    */
   matchAll(terms: readonly string[]): { docs: Int32Array; scores: Float64Array; matched: Uint8Array } {
-    const scores = this.scores;
-    const touched: number[] = [];
-    const unique = [...new Set(terms)];
-    const counts = unique.length > 1 ? new Uint8Array(this.size) : null;
-    for (const t of unique) {
-      const p = this.postings.get(t);
+    const all = this.match(terms, { minMatch: 1, k: -1 });
+    const matched = new Uint8Array(all.docs.length);
+    const unique = [...new Set(terms)].map((t) => this.postings.get(t)).filter((p): p is Postings => p !== undefined);
+    all.docs.forEach((d, i) => {
+      let c = 0;
+      for (const p of unique) {
+        const j = lowerBound(p.docs, d);
+        if (j < p.docs.length && p.docs[j] === d) c++;
+      }
+      matched[i] = Math.min(c, 255);
+    });
+    return { docs: all.docs, scores: all.scores, matched };
+  }
+
+  /**
+   * Ranks and counts in one pass over the query terms' postings (term at a time, into typed arrays reused
+   * from query to query, so a query allocates only its answer): the documents holding at least `minMatch`
+   * distinct terms that `accept` takes are counted, and the best `k` kept in a heap.
+   */
+  match(terms: readonly string[], opts: MatchOptions): MatchResult {
+    const { scores, counts, touched } = this;
+    // (At most 255 terms: the counts are bytes.)
+    const unique = [...new Set(terms)].slice(0, 255);
+    let nt = 0;
+    for (let q = 0; q < unique.length; q++) {
+      const p = this.postings.get(unique[q]);
       if (!p) continue;
-      const idf = this.idf(t);
-      const { docs, tf } = p;
+      const { docs, sat, idf } = p;
       for (let i = 0; i < docs.length; i++) {
         const d = docs[i];
-        if (scores[d] === 0) touched.push(d);
-        scores[d] += (idf * tf[i]) / (this.k1 + tf[i]);
-        if (counts && counts[d] < 255) counts[d]++;
+        if (counts[d]++ === 0) touched[nt++] = d;
+        scores[d] += idf * sat[i];
       }
     }
-    const n = touched.length;
-    const out = { docs: Int32Array.from(touched), scores: new Float64Array(n), matched: new Uint8Array(n) };
-    for (let i = 0; i < n; i++) {
-      const d = touched[i];
-      out.scores[i] = scores[d];
-      out.matched[i] = counts ? counts[d] : 1;
+    const need = Math.max(1, opts.minMatch);
+    const { accept, skip } = opts;
+    const all = opts.k < 0;
+    const k = all ? 0 : Math.min(opts.k, nt);
+    // A min-heap of the best k (worst at the root): document numbers and their scores side by side.
+    const heapDoc = new Int32Array(all ? nt : k);
+    const heapScore = new Float64Array(all ? nt : k);
+    let size = 0;
+    let total = 0;
+    const worse = (s: number, d: number, t: number, e: number) => s < t || (s === t && d < e);
+    // Touched in ascending document order per term, so the first term's order leads; the tie rule is explicit.
+    for (let j = 0; j < nt; j++) {
+      const d = touched[j];
+      const c = counts[d];
+      const s = scores[d];
+      counts[d] = 0;
       scores[d] = 0;
+      if (c < need) continue;
+      if (skip && skip(d)) continue;
+      if (accept && !accept(d)) continue;
+      total++;
+      if (all) {
+        heapDoc[size] = d;
+        heapScore[size++] = s;
+        continue;
+      }
+      if (k === 0) continue;
+      if (size < k) {
+        // sift up
+        let i = size++;
+        while (i > 0) {
+          const parent = (i - 1) >> 1;
+          if (!worse(s, d, heapScore[parent], heapDoc[parent])) break;
+          heapDoc[i] = heapDoc[parent];
+          heapScore[i] = heapScore[parent];
+          i = parent;
+        }
+        heapDoc[i] = d;
+        heapScore[i] = s;
+      } else if (worse(heapScore[0], heapDoc[0], s, d)) {
+        // replace the root, sift down
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= size) break;
+          const r = l + 1;
+          const m = r < size && worse(heapScore[r], heapDoc[r], heapScore[l], heapDoc[l]) ? r : l;
+          if (!worse(heapScore[m], heapDoc[m], s, d)) break;
+          heapDoc[i] = heapDoc[m];
+          heapScore[i] = heapScore[m];
+          i = m;
+        }
+        heapDoc[i] = d;
+        heapScore[i] = s;
+      }
     }
-    return out;
+    if (all) return { total, docs: heapDoc.subarray(0, size), scores: heapScore.subarray(0, size) };
+    // Pop the heap from the worst: best first.
+    const outDoc = new Int32Array(size);
+    const outScore = new Float64Array(size);
+    for (let n = size; n > 0; n--) {
+      outDoc[n - 1] = heapDoc[0];
+      outScore[n - 1] = heapScore[0];
+      const d = heapDoc[n - 1];
+      const s = heapScore[n - 1];
+      let i = 0;
+      const m0 = n - 1;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= m0) break;
+        const r = l + 1;
+        const m = r < m0 && worse(heapScore[r], heapDoc[r], heapScore[l], heapDoc[l]) ? r : l;
+        if (!worse(heapScore[m], heapDoc[m], s, d)) break;
+        heapDoc[i] = heapDoc[m];
+        heapScore[i] = heapScore[m];
+        i = m;
+      }
+      heapDoc[i] = d;
+      heapScore[i] = s;
+    }
+    return { total, docs: outDoc, scores: outScore };
   }
 
   private scoreDoc(d: number, terms: ReadonlySet<string>): number {
@@ -185,7 +337,7 @@ export class Bm25Index {
       const p = this.postings.get(t);
       if (!p) continue;
       const i = lowerBound(p.docs, d);
-      if (i < p.docs.length && p.docs[i] === d) s += (this.idf(t) * p.tf[i]) / (this.k1 + p.tf[i]);
+      if (i < p.docs.length && p.docs[i] === d) s += p.idf * p.sat[i];
     }
     return s;
   }

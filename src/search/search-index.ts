@@ -17,10 +17,6 @@ export interface IndexedDoc {
   firstListed: string;
   /** Title lowercased, non-alphanumerics collapsed to one space: for exact-title matches. */
   titleKey: string;
-  /** The title's stems, space-separated with a space at each end. */
-  titleStems: string;
-  /** Title + abstract + authors lowercased with collapsed spacing: for phrases and exclusions. */
-  haystack: string;
 }
 
 export interface ScoredId {
@@ -33,11 +29,54 @@ export function normalizeText(s: string): string {
   return s.toLowerCase().normalize('NFKC').replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 }
 
+/** How keyword search ranks (docs/search.md); the defaults are the product's, measured by npm run eval:search. */
+export interface SearchIndexOptions extends Bm25Options {
+  /**
+   * Added to a paper's BM25 score for each pair of query words that follows each other in its title or abstract
+   * (stop words aside), times the pair's mean idf (default 0.4; 0: off).
+   */
+  pairWeight?: number;
+  /** How many of the best BM25 matches the pairs (and the model) re-rank (default 200). */
+  pairDepth?: number;
+  /**
+   * With the built-in model: added to a re-ranked paper's score, times the cosine similarity of the query's
+   * vector to the paper's (default 8; 0: off). It counts from queries of SEMANTIC_FROM distinct stems (nothing)
+   * to SEMANTIC_FULL (all of it): long, title-like queries gain from it, short ones lose (docs/search.md).
+   */
+  semanticWeight?: number;
+}
+
+/** The product's BM25F: titles and abstracts weigh the same; k1 0.8 (eval:search, docs/search.md). */
+export const SEARCH_BM25: Required<Pick<Bm25Options, 'titleWeight' | 'abstractWeight' | 'k1' | 'b'>> = { titleWeight: 1, abstractWeight: 1, k1: 0.8, b: 0.75 };
+export const PAIR_WEIGHT = 0.4;
+export const PAIR_DEPTH = 200;
+export const SEMANTIC_WEIGHT = 8;
+export const SEMANTIC_FROM = 3;
+export const SEMANTIC_FULL = 6;
+
 export class SearchIndex {
   readonly docs: IndexedDoc[];
   readonly row: Map<string, number>;
   readonly bm25: Bm25Index;
   readonly byTitle: Map<string, number[]>;
+  readonly pairWeight: number;
+  readonly pairDepth: number;
+  readonly semanticWeight: number;
+  /** Each row's place in the newest-first order (0 = newest). */
+  readonly newestRank: Int32Array;
+  /** Word numbers of every row: seq[seqStart[i] .. seqAuthors[i]) title and abstract, then its authors' names. */
+  private readonly seq: Int32Array;
+  private readonly seqStart: Int32Array;
+  private readonly seqAuthors: Int32Array;
+  /** Normalised words (stop words too) and their numbers. */
+  private readonly words = new Map<string, number>();
+  /** Each word's stem number (-1 for a stop word or a word without a stem). */
+  private readonly wordStem: Int32Array;
+  /** The stems of the words, numbered (pair keys). */
+  private readonly vocab = new Map<string, number>();
+  private readonly pairSeen = new Int32Array(64);
+  private pairFirsts: Uint8Array | null = null;
+  private pairGeneration = 0;
   /** The trained model (query encoding); null without a model or when an external embedder made the vectors. */
   readonly model: StaticEmbeddingModel | null;
   /** The vectors' dimension (0 without a model). */
@@ -65,9 +104,11 @@ export class SearchIndex {
       version: string;
       vectors: { paper_id: string; vector: Uint8Array }[];
     } | null,
-    bm25Options: Bm25Options = {},
+    options: SearchIndexOptions = {},
   ) {
-    this.docs = corpus.map((r) => ({
+    const titleTokens = corpus.map((r) => tokenize(r.title));
+    const abstractTokens = corpus.map((r) => tokenize(r.abstract));
+    this.docs = corpus.map((r, i) => ({
       id: r.id,
       title: r.title,
       abstract: r.abstract,
@@ -76,8 +117,6 @@ export class SearchIndex {
       categories: r.categories,
       firstListed: r.first_listed,
       titleKey: normalizeText(r.title),
-      titleStems: ` ${tokenize(r.title).join(' ')} `,
-      haystack: ` ${normalizeText(`${r.title} ${r.abstract} ${r.authors.join(' ')}`)} `,
     }));
     this.row = new Map(this.docs.map((d, i) => [d.id, i]));
     this.byTitle = new Map();
@@ -87,8 +126,66 @@ export class SearchIndex {
       else this.byTitle.set(d.titleKey, [i]);
     });
     // Title weight 1 (not bm25.ts's default 2): known-item MRR@10 0.875 vs 0.855 in npm run eval:search.
-    this.bm25 = Bm25Index.build(this.docs.map((d) => ({ id: d.id, title: d.title, abstract: d.abstract })), { titleWeight: 1, ...bm25Options });
+    const tw = options.titleWeight ?? SEARCH_BM25.titleWeight;
+    const aw = options.abstractWeight ?? SEARCH_BM25.abstractWeight;
+    this.bm25 = Bm25Index.fromTokens(
+      corpus.map((r, i) => ({ id: r.id, fields: [tw > 0 ? titleTokens[i] : [], aw > 0 ? abstractTokens[i] : []] })),
+      [tw, aw],
+      { k1: options.k1 ?? SEARCH_BM25.k1, b: options.b ?? SEARCH_BM25.b },
+    );
+    this.pairWeight = options.pairWeight ?? PAIR_WEIGHT;
+    this.pairDepth = options.pairDepth ?? PAIR_DEPTH;
+    this.semanticWeight = options.semanticWeight ?? SEMANTIC_WEIGHT;
+    // Every paper's words in order (title, abstract, then authors; normalizeText's words, stop words kept) as
+    // numbers: a phrase is a run of them, and query words side by side are found through each word's stem.
     const n = this.docs.length;
+    this.seqStart = new Int32Array(n + 1);
+    this.seqAuthors = new Int32Array(n);
+    let seq = new Int32Array(1 << 16);
+    let at = 0;
+    const wordStem: number[] = [];
+    const stemOf = (w: string) => {
+      const t = tokenize(w);
+      if (t.length === 0) return -1;
+      let v = this.vocab.get(t[0]);
+      if (v === undefined) this.vocab.set(t[0], (v = this.vocab.size));
+      return v;
+    };
+    const push = (text: string) => {
+      for (const w of normalizeText(text).split(' ')) {
+        if (!w) continue;
+        let id = this.words.get(w);
+        if (id === undefined) {
+          this.words.set(w, (id = this.words.size));
+          wordStem.push(stemOf(w));
+        }
+        if (at === seq.length) {
+          const grown = new Int32Array(seq.length * 2);
+          grown.set(seq);
+          seq = grown;
+        }
+        seq[at++] = id;
+      }
+    };
+    for (let i = 0; i < n; i++) {
+      const r = corpus[i];
+      this.seqStart[i] = at;
+      push(r.title);
+      push(r.abstract);
+      this.seqAuthors[i] = at;
+      push(r.authors.join(' '));
+    }
+    this.seqStart[n] = at;
+    this.seq = seq.slice(0, at);
+    this.wordStem = Int32Array.from(wordStem);
+    // Rows newest first (listing day, then id, both descending): the rank of each row in that order.
+    const order = Int32Array.from(this.docs.keys()).sort((a, b) => {
+      const x = this.docs[a];
+      const y = this.docs[b];
+      return x.firstListed < y.firstListed ? 1 : x.firstListed > y.firstListed ? -1 : x.id < y.id ? 1 : x.id > y.id ? -1 : 0;
+    });
+    this.newestRank = new Int32Array(n);
+    order.forEach((row, rank) => (this.newestRank[row] = rank));
     this.nPad = Math.max(4, Math.ceil(n / 4) * 4);
     this.hasVector = new Uint8Array(n);
     this.model = model?.model ?? null;
@@ -114,6 +211,88 @@ export class SearchIndex {
     const rows: number[] = [];
     this.hasVector.forEach((h, i) => h && rows.push(i));
     this.withVectors = Int32Array.from(rows);
+  }
+
+  /** The stem's number in the rows' stem sequences, or -1 when no paper has it. */
+  stemId(stem: string): number {
+    return this.vocab.get(stem) ?? -1;
+  }
+
+  /** The number of a normalised word (normalizeText), or -1 when no paper has it. */
+  wordId(word: string): number {
+    return this.words.get(word) ?? -1;
+  }
+
+  /**
+   * Whether the row's words (title, abstract, authors, in that order, as normalizeText splits them) hold `ids`
+   * one after the other: a phrase given as word numbers.
+   */
+  hasWordRun(row: number, ids: ArrayLike<number>): boolean {
+    const m = ids.length;
+    if (m === 0) return true;
+    const seq = this.seq;
+    const first = ids[0];
+    for (let k = this.seqStart[row], end = this.seqStart[row + 1] - m; k <= end; k++) {
+      if (seq[k] !== first) continue;
+      let j = 1;
+      while (j < m && seq[k + j] === ids[j]) j++;
+      if (j === m) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The summed weights of the stem pairs the row's title or abstract holds side by side (stop words aside), each
+   * pair counted once; `pairs` maps first stem number * stemCount + second stem number to [pair index < 64,
+   * weight].
+   */
+  pairScore(row: number, pairs: ReadonlyMap<number, readonly [number, number]>): number {
+    const { seq, wordStem } = this;
+    const v = this.vocab.size;
+    const gen = ++this.pairGeneration;
+    // Stems that begin a pair, marked in a bitmap over the stem numbers (few pairs: set, used, cleared).
+    const firsts = (this.pairFirsts ??= new Uint8Array(v));
+    for (const key of pairs.keys()) firsts[Math.floor(key / v)] = 1;
+    let s = 0;
+    let prev = -1;
+    for (let k = this.seqStart[row], end = this.seqAuthors[row]; k < end; k++) {
+      const stem = wordStem[seq[k]];
+      if (stem < 0) continue;
+      if (prev >= 0 && firsts[prev] === 1) {
+        const hit = pairs.get(prev * v + stem);
+        if (hit !== undefined && this.pairSeen[hit[0]] !== gen) {
+          this.pairSeen[hit[0]] = gen;
+          s += hit[1];
+        }
+      }
+      prev = stem;
+    }
+    for (const key of pairs.keys()) firsts[Math.floor(key / v)] = 0;
+    return s;
+  }
+
+  /**
+   * Cosine similarity of a query vector (unit length, the model's dimension) to the first `n` rows' vectors;
+   * NaN for a row without a vector.
+   */
+  cosines(q: Float32Array, rows: ArrayLike<number>, n: number): Float64Array {
+    const out = new Float64Array(n).fill(NaN);
+    const m = this.matrix;
+    if (!m || q.length !== this.dim) return out;
+    const { dim, stride } = this;
+    for (let k = 0; k < n; k++) {
+      const i = rows[k];
+      if (!this.hasVector[i]) continue;
+      let acc = 0;
+      for (let d = 0, o = i * stride; d < dim; d++) acc += q[d] * m[o + d];
+      out[k] = acc;
+    }
+    return out;
+  }
+
+  /** The number of distinct stems in the rows' sequences (pair keys are first * this + second). */
+  get stemCount(): number {
+    return this.vocab.size;
   }
 
   private authorWords: Map<string, number[]> | null = null;

@@ -140,7 +140,7 @@ forEachDatabase('GET /api/v1/suggest', (fx) => {
 
 describe('TitleSuggester', () => {
   const doc = (id: string, title: string, firstListed: string): IndexedDoc =>
-    ({ id, title, firstListed, abstract: '', authors: [], authorKeys: [], categories: [], titleKey: '', titleStems: '', haystack: '' }) as IndexedDoc;
+    ({ id, title, firstListed, abstract: '', authors: [], authorKeys: [], categories: [], titleKey: '' }) as IndexedDoc;
 
   test('keys fold case, accents and punctuation', () => {
     assert.equal(suggestKey('  Schrödinger’s CAT: a—Study '), 'schrodinger s cat a study');
