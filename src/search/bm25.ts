@@ -118,38 +118,61 @@ export class Bm25Index {
     }
     for (let f = 0; f < nFields; f++) avg[f] = docs.length > 0 ? avg[f] / docs.length || 1 : 1;
 
-    // Pass 1: per term, postings as growable JS arrays.
+    // Pass 1: per term, postings as growable JS arrays. Per document, each distinct term gets a slot (its
+    // pseudo-frequency and fields) through one map lookup per token.
     const lists = new Map<string, { docs: number[]; tf: number[]; fields: number[] }>();
     const local = new Map<string, number>();
-    const localFields = new Map<string, number>();
+    let slotTerm: string[] = [];
+    let slotTf = new Float64Array(256);
+    let slotFields = new Uint8Array(256);
     docs.forEach((d, n) => {
       local.clear();
-      localFields.clear();
+      let used = 0;
       for (let f = 0; f < nFields; f++) {
         const tokens = d.fields[f] ?? [];
         if (fieldWeights[f] <= 0 || tokens.length === 0) continue;
         const unit = fieldWeights[f] / (1 - b + (b * tokens.length) / avg[f]);
         const bit = f < 8 ? 1 << f : 0;
         for (const t of tokens) {
-          local.set(t, (local.get(t) ?? 0) + unit);
-          localFields.set(t, (localFields.get(t) ?? 0) | bit);
+          const slot = local.get(t);
+          if (slot !== undefined) {
+            slotTf[slot] += unit;
+            slotFields[slot] |= bit;
+            continue;
+          }
+          if (used === slotTf.length) {
+            const tf = new Float64Array(used * 2);
+            tf.set(slotTf);
+            slotTf = tf;
+            const fl = new Uint8Array(used * 2);
+            fl.set(slotFields);
+            slotFields = fl;
+          }
+          local.set(t, used);
+          slotTerm[used] = t;
+          slotTf[used] = unit;
+          slotFields[used++] = bit;
         }
       }
-      for (const [t, tf] of local) {
+      for (let k = 0; k < used; k++) {
+        const t = slotTerm[k];
         let l = lists.get(t);
         if (!l) lists.set(t, (l = { docs: [], tf: [], fields: [] }));
         l.docs.push(n);
-        l.tf.push(tf);
-        l.fields.push(localFields.get(t)!);
+        l.tf.push(slotTf[k]);
+        l.fields.push(slotFields[k]);
       }
     });
+    slotTerm = [];
     const N = docs.length;
     const postings = new Map<string, Postings>();
     for (const [t, l] of lists) {
       const df = l.docs.length;
+      const sat = new Float32Array(df);
+      for (let i = 0; i < df; i++) sat[i] = l.tf[i] / (k1 + l.tf[i]);
       postings.set(t, {
         docs: Int32Array.from(l.docs),
-        sat: Float32Array.from(l.tf, (tf) => tf / (k1 + tf)),
+        sat,
         fields: Uint8Array.from(l.fields),
         idf: Math.log(1 + (N - df + 0.5) / (df + 0.5)),
       });

@@ -54,6 +54,125 @@ export const SEMANTIC_WEIGHT = 8;
 export const SEMANTIC_FROM = 3;
 export const SEMANTIC_FULL = 6;
 
+/**
+ * Numbers for the words of normalizeText (lowercase, NFKC, runs of letters and digits), read straight from the
+ * text: an open-addressing table keyed by the word's characters, hashed while scanning, so that the ~13 million
+ * words of 57k papers are numbered without a string each (a Map would need one per lookup). ASCII text is
+ * scanned as is; other text is normalised first.
+ */
+export class WordTable {
+  private bits = 20;
+  private keys: (string | undefined)[] = new Array(1 << 20);
+  private hashes = new Int32Array(1 << 20);
+  private ids = new Int32Array(1 << 20);
+  /** Words by number. */
+  readonly list: string[] = [];
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** The number of s[start, end) (lowercase ASCII letters A-Z when `fold`), or -1 / a new one when absent. */
+  private find(s: string, start: number, end: number, h: number, fold: boolean, add: boolean): number {
+    const len = end - start;
+    const mask = (1 << this.bits) - 1;
+    let slot = h & mask;
+    for (;;) {
+      const w = this.keys[slot];
+      if (w === undefined) break;
+      if (this.hashes[slot] === h && w.length === len) {
+        let k = 0;
+        if (fold) {
+          while (k < len) {
+            let c = s.charCodeAt(start + k);
+            if (c >= 65 && c <= 90) c |= 32;
+            if (c !== w.charCodeAt(k)) break;
+            k++;
+          }
+        } else while (k < len && w.charCodeAt(k) === s.charCodeAt(start + k)) k++;
+        if (k === len) return this.ids[slot];
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (!add) return -1;
+    const word = fold ? s.slice(start, end).toLowerCase() : s.slice(start, end);
+    const id = this.list.length;
+    this.list.push(word);
+    this.keys[slot] = word;
+    this.hashes[slot] = h;
+    this.ids[slot] = id;
+    if (this.list.length * 2 > 1 << this.bits) this.grow();
+    return id;
+  }
+
+  private grow(): void {
+    const old = { keys: this.keys, hashes: this.hashes, ids: this.ids };
+    this.bits++;
+    const size = 1 << this.bits;
+    const mask = size - 1;
+    this.keys = new Array(size);
+    this.hashes = new Int32Array(size);
+    this.ids = new Int32Array(size);
+    for (let i = 0; i < old.keys.length; i++) {
+      const w = old.keys[i];
+      if (w === undefined) continue;
+      let slot = old.hashes[i] & mask;
+      while (this.keys[slot] !== undefined) slot = (slot + 1) & mask;
+      this.keys[slot] = w;
+      this.hashes[slot] = old.hashes[i];
+      this.ids[slot] = old.ids[i];
+    }
+  }
+
+  /** Calls `emit` with the number of each word of normalizeText(text), in order, numbering new words. */
+  scan(text: string, emit: (id: number) => void): void {
+    if (NON_ASCII.test(text)) return this.scanNormalised(normalizeText(text), emit);
+    // ASCII: words are runs of letters and digits, lowercased on the fly.
+    const s = text;
+    const n = s.length;
+    let i = 0;
+    while (i < n) {
+      let c = s.charCodeAt(i);
+      while (i < n && !((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57))) c = s.charCodeAt(++i);
+      if (i >= n) break;
+      const start = i;
+      let h = 0x811c9dc5;
+      while (i < n && ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57))) {
+        h = Math.imul(h ^ (c <= 90 && c >= 65 ? c | 32 : c), 0x01000193);
+        c = s.charCodeAt(++i);
+      }
+      emit(this.find(s, start, i, h, true, true));
+    }
+  }
+
+  /** As `scan`, for text normalizeText already wrote (words separated by single spaces). */
+  private scanNormalised(s: string, emit: (id: number) => void): void {
+    const n = s.length;
+    let i = 0;
+    while (i < n) {
+      while (i < n && s.charCodeAt(i) === 32) i++;
+      if (i >= n) break;
+      const start = i;
+      let h = 0x811c9dc5;
+      let c = s.charCodeAt(i);
+      while (i < n && c !== 32) {
+        h = Math.imul(h ^ c, 0x01000193);
+        c = s.charCodeAt(++i);
+      }
+      emit(this.find(s, start, i, h, false, true));
+    }
+  }
+
+  /** The number of a word as normalizeText writes it (lowercase), or -1. */
+  get(word: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
+    return this.find(word, 0, word.length, h, false, false);
+  }
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export class SearchIndex {
   readonly docs: IndexedDoc[];
   readonly row: Map<string, number>;
@@ -69,7 +188,7 @@ export class SearchIndex {
   private readonly seqStart: Int32Array;
   private readonly seqAuthors: Int32Array;
   /** Normalised words (stop words too) and their numbers. */
-  private readonly words = new Map<string, number>();
+  private readonly words = new WordTable();
   /** Each word's stem number (-1 for a stop word or a word without a stem). */
   private readonly wordStem: Int32Array;
   /** The stems of the words, numbered (pair keys). */
@@ -141,43 +260,34 @@ export class SearchIndex {
     const n = this.docs.length;
     this.seqStart = new Int32Array(n + 1);
     this.seqAuthors = new Int32Array(n);
-    let seq = new Int32Array(1 << 16);
+    let seq = new Int32Array(1 << 20);
     let at = 0;
-    const wordStem: number[] = [];
-    const stemOf = (w: string) => {
+    const emit = (id: number) => {
+      if (at === seq.length) {
+        const grown = new Int32Array(seq.length * 2);
+        grown.set(seq);
+        seq = grown;
+      }
+      seq[at++] = id;
+    };
+    for (let i = 0; i < n; i++) {
+      const r = corpus[i];
+      this.seqStart[i] = at;
+      this.words.scan(r.title, emit);
+      this.words.scan(r.abstract, emit);
+      this.seqAuthors[i] = at;
+      for (const a of r.authors) this.words.scan(a, emit);
+    }
+    this.seqStart[n] = at;
+    this.seq = seq.slice(0, at);
+    // Each word's stem (its first, for the rare word the tokenizer splits), numbered.
+    this.wordStem = Int32Array.from(this.words.list, (w) => {
       const t = tokenize(w);
       if (t.length === 0) return -1;
       let v = this.vocab.get(t[0]);
       if (v === undefined) this.vocab.set(t[0], (v = this.vocab.size));
       return v;
-    };
-    const push = (text: string) => {
-      for (const w of normalizeText(text).split(' ')) {
-        if (!w) continue;
-        let id = this.words.get(w);
-        if (id === undefined) {
-          this.words.set(w, (id = this.words.size));
-          wordStem.push(stemOf(w));
-        }
-        if (at === seq.length) {
-          const grown = new Int32Array(seq.length * 2);
-          grown.set(seq);
-          seq = grown;
-        }
-        seq[at++] = id;
-      }
-    };
-    for (let i = 0; i < n; i++) {
-      const r = corpus[i];
-      this.seqStart[i] = at;
-      push(r.title);
-      push(r.abstract);
-      this.seqAuthors[i] = at;
-      push(r.authors.join(' '));
-    }
-    this.seqStart[n] = at;
-    this.seq = seq.slice(0, at);
-    this.wordStem = Int32Array.from(wordStem);
+    });
     // Rows newest first (listing day, then id, both descending): the rank of each row in that order.
     const order = Int32Array.from(this.docs.keys()).sort((a, b) => {
       const x = this.docs[a];
@@ -220,7 +330,7 @@ export class SearchIndex {
 
   /** The number of a normalised word (normalizeText), or -1 when no paper has it. */
   wordId(word: string): number {
-    return this.words.get(word) ?? -1;
+    return this.words.get(word);
   }
 
   /**

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import type { Queryable } from '../../src/db/client.ts';
 import { Bm25Index } from '../../src/search/bm25.ts';
 import type { CorpusRow } from '../../src/search/search.repository.ts';
-import { normalizeText, SearchIndex } from '../../src/search/search-index.ts';
+import { normalizeText, SearchIndex, WordTable } from '../../src/search/search-index.ts';
 import { searchIn } from '../../src/search/search.service.ts';
 import { tokenizeDoc, trainStaticModel } from '../../src/search/static-model.ts';
 
@@ -205,5 +205,28 @@ describe('ranking', () => {
     const off = new SearchIndex(docs, { model, id: 1, version: 'test', vectors }, { semanticWeight: 0 });
     assert.equal((await searchIn(noDb, off, { q: 'galaxy star telescope orbit planet results', limit: 10 })).semantic, false);
     assert.equal(long.total, (await searchIn(noDb, off, { q: 'galaxy star telescope orbit planet results', limit: 10 })).total, 'the model never changes what matches');
+  });
+});
+
+describe('WordTable', () => {
+  test('numbers the words of normalizeText, ASCII scanned as is, the rest normalised; grows past its first size', () => {
+    const table = new WordTable();
+    const scan = (text: string) => {
+      const ids: number[] = [];
+      table.scan(text, (id) => ids.push(id));
+      return ids.map((id) => table.list[id]);
+    };
+    for (const text of ['Hello, World! GPT-4o_x', 'Naïve Schrödinger’s ﬁne cat', '  ', 'ÀB-c 3½ ǅx', 'a\u00a0b']) {
+      assert.deepEqual(scan(text), normalizeText(text).split(' ').filter(Boolean), text);
+    }
+    assert.equal(table.get('hello'), table.list.indexOf('hello'));
+    assert.equal(table.get('Hello'), -1, 'lookups take normalised words');
+    assert.equal(table.get('nowhere'), -1);
+    const before = table.size;
+    const many = Array.from({ length: 600_000 }, (_, i) => `w${i.toString(36)}`);
+    for (let i = 0; i < many.length; i += 1000) table.scan(many.slice(i, i + 1000).join(' '), () => {});
+    assert.equal(table.size, before + many.length);
+    for (const w of [many[0], many[123_456], many[599_999]]) assert.equal(table.list[table.get(w)], w);
+    assert.equal(table.get('hello'), table.list.indexOf('hello'), 'words keep their numbers when the table grows');
   });
 });
