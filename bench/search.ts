@@ -69,13 +69,21 @@ async function main() {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
     if (!flag('skip-train')) {
       let lastEpoch = 0;
+      let lastStep = '';
       const s = await trainAndActivate(db, {
         threads: Number(arg('threads') ?? 2),
         epochs: arg('epochs') ? Number(arg('epochs')) : undefined,
         onProgress: (p) => {
+          // RSS at each step of training (where the memory goes): the phase, the SVD's step, the first batch.
+          const step = p.phase === 'train' ? `${p.train.phase}${p.train.detail ? ` ${p.train.detail}` : ''}` : p.phase;
+          if (step !== lastStep && !(p.phase === 'train' && p.train.phase === 'train' && p.train.batch > 1)) {
+            lastStep = step;
+            process.stderr.write(`  ${step}: RSS ${mb(process.memoryUsage().rss)}\n`);
+          }
           if (p.phase === 'train' && p.train.phase === 'train' && p.train.epoch !== lastEpoch) {
             lastEpoch = p.train.epoch;
-            process.stderr.write(`  epoch ${p.train.epoch}/${p.train.epochs} at ${(p.train.elapsedMs / 1000).toFixed(0)} s\n`);
+            const stages = Object.entries(p.train.stageMs ?? {}).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ');
+            process.stderr.write(`  epoch ${p.train.epoch}/${p.train.epochs} at ${(p.train.elapsedMs / 1000).toFixed(0)} s${stages ? ` (so far: ${stages})` : ''}\n`);
           }
         },
       });

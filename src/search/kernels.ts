@@ -561,6 +561,8 @@ export class KernelWorkspace {
   /**
    * With A a CSR matrix (rows x cols, Float32 values) whose arrays come from this workspace:
    * OUT (rows x l) = A · X (X cols x l), or with `transpose`, OUT (cols x l) = Aᵀ · X (X rows x l); row-major f64.
+   * With `transpose` and `accumulate`, OUT += Aᵀ · X (rows of A taken in chunks). `indptr` may be a window of a
+   * larger matrix's (its offsets index `indices` and `data` as they are).
    */
   csrTimes(
     A: { rows: number; indptr: Int32Array; indices: Int32Array; data: Float32Array },
@@ -568,15 +570,16 @@ export class KernelWorkspace {
     l: number,
     out: Float64Array,
     transpose: boolean,
+    accumulate = false,
   ): void {
     const { indptr, indices, data, rows } = A;
     if (this.k && l % 16 === 0) {
-      if (transpose) out.fill(0);
+      if (transpose && !accumulate) out.fill(0);
       this.check(indptr, indices, data, X, out);
       this.k.csrTimes(indptr.byteOffset, indices.byteOffset, data.byteOffset, rows, X.byteOffset, l * 8, out.byteOffset, transpose ? 1 : 0);
       return;
     }
-    out.fill(0);
+    if (!transpose || !accumulate) out.fill(0);
     for (let r = 0; r < rows; r++) {
       for (let p = indptr[r]; p < indptr[r + 1]; p++) {
         const v = data[p];

@@ -3,6 +3,7 @@
 // vectors until the commit, then the new ones); and load the active model into memory.
 import type { Db, Queryable } from '../db/client.ts';
 import { BuiltinEmbedder, EmbedderError, type Embedder } from './embedder.ts';
+import { countPapers } from '../papers/papers.repository.ts';
 import { dropSearchIndex } from './index-cache.ts';
 import { StaticEmbeddingModel, type TrainProgress } from './static-model.ts';
 import { trainAndEncode, trainInWorker, type TrainJob } from './train-worker.ts';
@@ -16,6 +17,7 @@ import {
   insertModel,
   loadCorpus,
   loadEmbeddings,
+  paperTextPages,
   papersWithoutVector,
   writeEmbeddings,
   type ModelKind,
@@ -69,14 +71,21 @@ export function paperText(p: { title: string; abstract: string }): string[] {
 
 export async function trainAndActivate(db: Db, opts: TrainAndActivateOptions = {}): Promise<TrainSummary> {
   const t0 = performance.now();
-  const corpus = await loadCorpus(db);
-  opts.onProgress?.({ phase: 'load', papers: corpus.length });
-  if (corpus.length < 2) throw new Error(`a model needs at least 2 papers to train on; the database holds ${corpus.length}`);
-  const loadMs = performance.now() - t0;
-  const t1 = performance.now();
+  const total = await countPapers(db);
+  if (total < 2) throw new Error(`a model needs at least 2 papers to train on; the database holds ${total}`);
+  // The papers go to the trainer page by page (it keeps their stems, not their text); only the ids stay here.
+  const ids: string[] = [];
+  let loadMs = 0;
+  const pages = async function* () {
+    for await (const page of paperTextPages(db)) {
+      for (const p of page) ids.push(p.id);
+      opts.onProgress?.({ phase: 'load', papers: ids.length });
+      yield page;
+    }
+    loadMs = performance.now() - t0;
+  };
   const seed = opts.seed ?? 42;
   const job: TrainJob = {
-    papers: corpus.map((p) => ({ id: p.id, title: p.title, abstract: p.abstract })),
     exclude: opts.excludeFromTraining?.size ? [...opts.excludeFromTraining] : undefined,
     extraDocs: opts.extraTrainingDocs?.map((d) => ({ title: d.title, abstract: d.abstract })),
     seed,
@@ -86,23 +95,24 @@ export async function trainAndActivate(db: Db, opts: TrainAndActivateOptions = {
     batchSize: opts.batchSize,
   };
   const onTrain = (p: TrainProgress) => opts.onProgress?.({ phase: 'train', train: p });
-  const trained = opts.worker ? await trainInWorker(job, onTrain, opts.signal) : await trainAndEncode(job, onTrain, opts.signal);
+  const trained = opts.worker ? await trainInWorker(job, pages(), onTrain, opts.signal) : await trainAndEncode(job, pages(), onTrain, opts.signal);
   opts.signal?.throwIfAborted();
-  const trainMs = performance.now() - t1;
+  if (trained.papers !== ids.length) throw new Error(`training: ${trained.papers} vectors for ${ids.length} papers`);
+  const trainMs = performance.now() - t0 - loadMs;
   const { bytes, dim, vectors } = trained;
-  const version = `static-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${seed}-n${corpus.length}`;
+  const version = `static-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${seed}-n${ids.length}`;
 
   const t2 = performance.now();
   const batch = opts.writeBatch ?? 2000;
   const modelId = await db.transaction(async (tx) => {
-    const id = await insertModel(tx, { version, papersCount: corpus.length, bytes, kind: 'builtin', embedder: 'builtin', dim });
+    const id = await insertModel(tx, { version, papersCount: ids.length, bytes, kind: 'builtin', embedder: 'builtin', dim });
     await deleteOtherEmbeddings(tx, id);
-    for (let start = 0; start < corpus.length; start += batch) {
-      const n = Math.min(batch, corpus.length - start);
+    for (let start = 0; start < ids.length; start += batch) {
+      const n = Math.min(batch, ids.length - start);
       const slice = vectors.subarray(start * dim, (start + n) * dim);
       const buf = Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength);
-      await writeEmbeddings(tx, id, corpus.slice(start, start + n).map((p) => p.id), littleEndianBytes(buf, n * dim), dim);
-      opts.onProgress?.({ phase: 'embed', done: start + n, total: corpus.length });
+      await writeEmbeddings(tx, id, ids.slice(start, start + n), littleEndianBytes(buf, n * dim), dim);
+      opts.onProgress?.({ phase: 'embed', done: start + n, total: ids.length });
     }
     opts.onProgress?.({ phase: 'activate' });
     await activateModel(tx, id);
@@ -113,7 +123,7 @@ export async function trainAndActivate(db: Db, opts: TrainAndActivateOptions = {
   return {
     modelId,
     version,
-    papers: corpus.length,
+    papers: ids.length,
     vocabulary: trained.vocabulary,
     dim,
     loadMs: Math.round(loadMs),

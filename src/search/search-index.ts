@@ -519,16 +519,19 @@ export class TitleSuggester {
   constructor(docs: readonly IndexedDoc[]) {
     if (docs.length >= 2 ** 23) throw new RangeError('TitleSuggester: too many papers');
     this.day = Int32Array.from(docs, (d) => Math.max(0, Math.floor(Date.parse(d.firstListed) / 86_400_000)) || 0);
-    const keys = docs.map((d) => suggestKey(d.title));
+    // An ASCII title's key is its titleKey (normalizeText; NFKD changes nothing there): only the others are folded.
+    const keys = docs.map((d) => (NON_ASCII.test(d.title) ? suggestKey(d.title) : d.titleKey || normalizeText(d.title)));
     this.spaced = keys.map((k) => ` ${k}`);
-    this.byKey = Int32Array.from(keys.keys()).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : a - b));
+    // Sorted by the engine's own string sort (no comparator): key, a NUL (below every character of a key), row.
+    const tagged = keys.map((k, row) => `${k}\u0000${row}`).sort();
+    this.byKey = Int32Array.from(tagged, (t) => Number(t.slice(t.lastIndexOf('\u0000') + 1)));
     const postings = new Map<string, number[]>();
     keys.forEach((k, row) => {
       if (!k) return;
-      for (const w of new Set(k.split(' '))) {
+      for (const w of k.split(' ')) {
         const l = postings.get(w);
-        if (l) l.push(row);
-        else postings.set(w, [row]);
+        if (!l) postings.set(w, [row]);
+        else if (l[l.length - 1] !== row) l.push(row);
       }
     });
     this.words = [...postings.keys()].sort();

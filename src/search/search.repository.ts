@@ -22,6 +22,25 @@ export function loadCorpus(db: Queryable): Promise<CorpusRow[]> {
   );
 }
 
+/**
+ * Every paper's id, title and abstract, by id, in pages of `pageSize` (keyset pagination: each page is one short
+ * query, and only one page of text is held at a time). A paper inserted behind the cursor meanwhile is not in
+ * the pages; callers that need every paper catch up afterwards (papers without a vector get one).
+ */
+export async function* paperTextPages(db: Queryable, pageSize = 5000): AsyncGenerator<{ id: string; title: string; abstract: string }[]> {
+  let after = '';
+  for (;;) {
+    const rows = await db.query<{ id: string; title: string; abstract: string }>(
+      `SELECT id, title, abstract FROM papers WHERE id > $1 ORDER BY id LIMIT $2`,
+      [after, pageSize],
+    );
+    if (rows.length === 0) return;
+    yield rows;
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1].id;
+  }
+}
+
 export interface CorpusStamp {
   papers: number;
   modified: string | null;

@@ -12,7 +12,7 @@ import { KernelWorkspace } from './kernels.ts';
 import { Prng } from './prng.ts';
 import { randomizedSvd } from './svd.ts';
 import { tokenize } from './text.ts';
-import { buildTfidfMatrix, buildVocabulary, toIds, vocabularyFrom, type Vocabulary } from './vocab.ts';
+import { buildTfidfMatrix, vocabularyFrom, vocabularyFromCounts, type Vocabulary } from './vocab.ts';
 
 /** Format of the serialised model; a reader refuses another. */
 export const STATIC_MODEL_FORMAT = 'paperpulse-static-embedding/1';
@@ -64,15 +64,39 @@ export class StaticEmbeddingModel {
    * vocabulary. Writes into `out` at `offset` when given.
    */
   encodeTokens(tokens: readonly string[], out?: Float32Array, offset = 0): Float32Array {
-    const dim = this.dim;
-    const target = out ?? new Float32Array(dim);
-    const { index, idf } = this.vocab;
-    const { counts, ids, weights } = this;
+    const { index } = this.vocab;
+    const { counts, ids } = this;
     let n = 0;
     for (const t of tokens) {
       const id = index.get(t);
       if (id !== undefined && counts[id]++ === 0) ids[n++] = id;
     }
+    return this.finishEncoding(n, out, offset);
+  }
+
+  /**
+   * The vector of a text held as numbers (InternedDocs): `toVocab` maps a number to a vocabulary id or -1
+   * (vocabularyIdsOf). The same vector as encodeTokens of the text's stems. Several parts (title, abstract) are one
+   * text.
+   */
+  encodeNumbers(parts: readonly Int32Array[], toVocab: Int32Array, out?: Float32Array, offset = 0): Float32Array {
+    const { counts, ids } = this;
+    let n = 0;
+    for (const part of parts) {
+      for (let i = 0; i < part.length; i++) {
+        const id = toVocab[part[i]];
+        if (id >= 0 && counts[id]++ === 0) ids[n++] = id;
+      }
+    }
+    return this.finishEncoding(n, out, offset);
+  }
+
+  /** Weighs the n distinct ids counted in `ids`/`counts` (zeroing the counts), sums and normalises. */
+  private finishEncoding(n: number, out: Float32Array | undefined, offset: number): Float32Array {
+    const dim = this.dim;
+    const target = out ?? new Float32Array(dim);
+    const { idf } = this.vocab;
+    const { counts, ids, weights } = this;
     for (let i = 0; i < n; i++) {
       const id = ids[i];
       weights[i] = (1 + Math.log(counts[id])) * idf[id];
@@ -167,6 +191,75 @@ export function tokenizeDoc(doc: { title: string; abstract: string }): Tokenized
   return { title: tokenize(doc.title), abstract: tokenize(doc.abstract) };
 }
 
+/**
+ * Documents as numbers: every distinct stem is held once in `stems`, and a text is the Int32Array of its stems'
+ * numbers (4 bytes a token instead of an array slot and a string per token). This is how training holds a corpus:
+ * 57k papers are about 9 million tokens.
+ */
+export class InternedDocs {
+  /** Stems by number. */
+  readonly stems: string[] = [];
+  readonly title: Int32Array[] = [];
+  readonly abstract: Int32Array[] = [];
+  private readonly numbers = new Map<string, number>();
+  private buffer = new Int32Array(1024);
+
+  get length(): number {
+    return this.title.length;
+  }
+
+  /** Adds a document, tokenised here; returns its index. */
+  add(doc: { title: string; abstract: string }): number {
+    return this.addTokens(tokenize(doc.title), tokenize(doc.abstract));
+  }
+
+  /** Adds a tokenised document; returns its index. */
+  addTokens(title: readonly string[], abstract: readonly string[]): number {
+    this.title.push(this.numbersOf(title));
+    this.abstract.push(this.numbersOf(abstract));
+    return this.title.length - 1;
+  }
+
+  private numbersOf(tokens: readonly string[]): Int32Array {
+    if (tokens.length > this.buffer.length) this.buffer = new Int32Array(tokens.length * 2);
+    const out = this.buffer;
+    for (let i = 0; i < tokens.length; i++) {
+      let n = this.numbers.get(tokens[i]);
+      if (n === undefined) {
+        n = this.stems.length;
+        this.stems.push(tokens[i]);
+        this.numbers.set(tokens[i], n);
+      }
+      out[i] = n;
+    }
+    return out.slice(0, tokens.length);
+  }
+
+  static from(docs: readonly TokenizedDoc[]): InternedDocs {
+    const interned = new InternedDocs();
+    for (const d of docs) interned.addTokens(d.title, d.abstract);
+    return interned;
+  }
+}
+
+/** For each stem number of `interned`, its id in `vocab`, or -1 when the vocabulary does not hold it. */
+export function vocabularyIdsOf(interned: InternedDocs, vocab: Vocabulary): Int32Array {
+  return Int32Array.from(interned.stems, (t) => vocab.index.get(t) ?? -1);
+}
+
+/** The stems of `numbers` that `toVocab` maps into the vocabulary, as vocabulary ids, in order. */
+function mapIds(numbers: Int32Array, toVocab: Int32Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < numbers.length; i++) if (toVocab[numbers[i]] >= 0) n++;
+  const out = new Int32Array(n);
+  n = 0;
+  for (let i = 0; i < numbers.length; i++) {
+    const id = toVocab[numbers[i]];
+    if (id >= 0) out[n++] = id;
+  }
+  return out;
+}
+
 export interface TrainProgress {
   phase: 'vocabulary' | 'svd' | 'train' | 'done';
   /** 1-based during 'train'. */
@@ -226,7 +319,15 @@ const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;
 const ADAM_EPS = 1e-8;
 
-export async function trainStaticModel(docs: readonly TokenizedDoc[], options: TrainOptions = {}): Promise<StaticEmbeddingModel> {
+/**
+ * Trains the model on `docs` (tokenised documents, or all documents of an InternedDocs; `subset` picks which of
+ * those to train on, by index, in that order).
+ */
+export async function trainStaticModel(
+  corpus: readonly TokenizedDoc[] | InternedDocs,
+  options: TrainOptions = {},
+  subset?: Int32Array,
+): Promise<StaticEmbeddingModel> {
   const t0 = performance.now();
   const dim = options.dim ?? 256;
   const seed = options.seed ?? 42;
@@ -245,14 +346,28 @@ export async function trainStaticModel(docs: readonly TokenizedDoc[], options: T
     options.onProgress?.({ epoch: 0, epochs, batch: 0, batches: 0, loss: NaN, elapsedMs: performance.now() - t0, ...p });
 
   progress({ phase: 'vocabulary' });
-  const vocab = buildVocabulary(
-    docs.map((d) => [...d.title, ...d.abstract]),
-    { minDf: options.minDf ?? 2, maxSize: options.maxVocab },
-  );
+  const interned = corpus instanceof InternedDocs ? corpus : InternedDocs.from(corpus);
+  const docIndex = subset ?? Int32Array.from(interned.title.keys());
+  // Document frequencies over the training documents (a stem counted once per document: `seen` holds the last
+  // document that counted it).
+  const dfOf = new Uint32Array(interned.stems.length);
+  const seen = new Int32Array(interned.stems.length).fill(-1);
+  for (let k = 0; k < docIndex.length; k++) {
+    for (const text of [interned.title[docIndex[k]], interned.abstract[docIndex[k]]]) {
+      for (let i = 0; i < text.length; i++) {
+        if (seen[text[i]] !== k) {
+          seen[text[i]] = k;
+          dfOf[text[i]]++;
+        }
+      }
+    }
+  }
+  const vocab = vocabularyFromCounts(interned.stems, dfOf, docIndex.length, { minDf: options.minDf ?? 2, maxSize: options.maxVocab });
   const V = vocab.terms.length;
   if (V === 0) throw new Error('static model: the corpus has no stem in two documents or more');
-  const titleIds = docs.map((d) => toIds(d.title, vocab));
-  const abstractIds = docs.map((d) => toIds(d.abstract, vocab));
+  const toVocab = vocabularyIdsOf(interned, vocab);
+  const titleIds = Array.from(docIndex, (d) => mapIds(interned.title[d], toVocab));
+  const abstractIds = Array.from(docIndex, (d) => mapIds(interned.abstract[d], toVocab));
 
   // --- initialisation
   const E = new Float32Array(V * dim);
@@ -287,7 +402,7 @@ export async function trainStaticModel(docs: readonly TokenizedDoc[], options: T
 
   // --- pairs: code = doc * 2 + kind (0 = title/abstract, 1 = halves of the abstract)
   const pairCodes: number[] = [];
-  for (let i = 0; i < docs.length; i++) {
+  for (let i = 0; i < docIndex.length; i++) {
     if (titlePairs && titleIds[i].length > 0 && abstractIds[i].length > 0) pairCodes.push(i * 2);
     if (halfPairs && abstractIds[i].length >= 8) pairCodes.push(i * 2 + 1);
   }
@@ -295,7 +410,7 @@ export async function trainStaticModel(docs: readonly TokenizedDoc[], options: T
   const info: StaticModelInfo = {
     format: STATIC_MODEL_FORMAT,
     dim,
-    docs: docs.length,
+    docs: docIndex.length,
     seed,
     training: {
       epochs, batchSize, temperature, tokenDropout: dropout, learningRate: lr, init, initNorm, initPower,
@@ -313,7 +428,7 @@ export async function trainStaticModel(docs: readonly TokenizedDoc[], options: T
   const bp = Math.ceil(b / 4) * 4; // batch size padded for the SIMD products
   // A text has at most as many distinct ids as tokens, so one side of a batch holds at most the sum of the b
   // longest texts' lengths.
-  const lengths = docs.map((_, i) => Math.max(titleIds[i].length, abstractIds[i].length)).sort((x, y) => y - x);
+  const lengths = titleIds.map((t, i) => Math.max(t.length, abstractIds[i].length)).sort((x, y) => y - x);
   const maxText = Math.max(1, lengths[0] ?? 1);
   let tokenCapacity = 1;
   for (let i = 0; i < Math.min(b, lengths.length); i++) tokenCapacity += lengths[i];

@@ -319,28 +319,40 @@ function randomizedSvdKernels(A: CsrMatrix, k: number, l: number, options: SvdOp
   const rng = new Prng(options.seed ?? 1);
   const m = A.rows;
   const n = A.cols;
-  const mPad = Math.ceil(m / 4) * 4;
   const nPad = Math.ceil(n / 4) * 4;
   const kPad = Math.ceil(k / 4) * 4;
+  // A's rows are walked in chunks, so the rows x l matrices (Ω, A·Q, U) exist one chunk at a time: on the corpus
+  // that is 9 MB instead of 125 MB each. Every chunk is summed in the same order as a whole-matrix pass would.
   const chunk = 4096;
   const nnz = A.indptr[m];
-  const bytes =
-    8 * (mPad * l + 2 * nPad * l + l * chunk + 4 * l * l + kPad * l + (options.computeU ? mPad * kPad : 0)) +
-    4 * (m + 1 + 2 * nnz) +
-    16 * 16;
+  const bytes = 8 * (2 * nPad * l + 2 * l * chunk + 4 * l * l + kPad * l + (options.computeU ? chunk * kPad : 0)) + 4 * (m + 1 + 2 * nnz) + 16 * 16;
   const ws = new KernelWorkspace({ bytes });
   try {
     const csr = { rows: m, indptr: ws.i32(m + 1), indices: ws.i32(nnz), data: ws.f32(nnz) };
     csr.indptr.set(A.indptr.subarray(0, m + 1));
     csr.indices.set(A.indices.subarray(0, nnz));
     csr.data.set(A.data.subarray(0, nnz));
-    const Z = ws.f64(mPad * l); // Ω first, then A·Q; rows past m stay zero
+    const Z = ws.f64(chunk * l); // a chunk of Ω or of A·Q, rows past the chunk's end zero
     const Q = ws.f64(nPad * l);
     const T = ws.f64(nPad * l);
     const Zc = ws.f64(l * chunk);
     const G = ws.f64(l * l);
     const Gc = ws.f64(l * l);
     const Rt = ws.f64(l * l);
+    /** The rows [r0, r0 + rows) of A, with the offsets of the whole matrix. */
+    const rowsOf = (r0: number, rows: number) => ({ rows, indptr: csr.indptr.subarray(r0, r0 + rows + 1), indices: csr.indices, data: csr.data });
+    /** For each chunk of rows: fill(chunk rows, first row), then the callback. */
+    const overChunks = (each: (r0: number, rows: number) => void) => {
+      for (let r0 = 0; r0 < m; r0 += chunk) each(r0, Math.min(chunk, m - r0));
+    };
+    /** out = Aᵀ (A · X) without A·X as a whole. */
+    const gramTimes = (X: Float64Array, out: Float64Array) => {
+      out.fill(0);
+      overChunks((r0, rows) => {
+        ws.csrTimes(rowsOf(r0, rows), X, l, Z, false);
+        ws.csrTimes(rowsOf(r0, rows), Z, l, out, true, true);
+      });
+    };
 
     /** Orthonormalises Q's columns in place: CholeskyQR2, or Gram-Schmidt when Cholesky breaks down. */
     const orthonormalize = () => {
@@ -358,27 +370,30 @@ function randomizedSvdKernels(A: CsrMatrix, k: number, l: number, options: SvdOp
       }
     };
 
-    for (let i = 0; i < m * l; i++) Z[i] = rng.gaussian();
     progress('range');
-    ws.csrTimes(csr, Z, l, Q, true);
+    Q.fill(0);
+    overChunks((r0, rows) => {
+      for (let i = 0; i < rows * l; i++) Z[i] = rng.gaussian();
+      ws.csrTimes(rowsOf(r0, rows), Z, l, Q, true, true); // Q = Aᵀ Ω
+    });
     orthonormalize();
     for (let it = 0; it < q; it++) {
       progress(`power iteration ${it + 1}/${q}`);
-      ws.csrTimes(csr, Q, l, Z, false);
-      ws.csrTimes(csr, Z, l, Q, true);
+      gramTimes(Q, T);
+      Q.set(T);
       orthonormalize();
     }
     progress('projection');
-    ws.csrTimes(csr, Q, l, Z, false);
-    // G = Zᵀ Z, over chunks of rows transposed into Zc (l x chunk).
+    // G = Zᵀ Z with Z = A·Q, chunk by chunk (each chunk transposed into Zc, l x chunk).
     G.fill(0);
-    for (let r0 = 0; r0 < m; r0 += chunk) {
-      const rows = Math.min(chunk, m - r0);
+    overChunks((r0, rows) => {
       const rowsPad = Math.ceil(rows / 4) * 4;
-      transposeInto(Z.subarray(r0 * l, (r0 + rowsPad) * l), rowsPad, l, Zc);
+      Z.fill(0, rows * l);
+      ws.csrTimes(rowsOf(r0, rows), Q, l, Z, false);
+      transposeInto(Z.subarray(0, rowsPad * l), rowsPad, l, Zc);
       ws.gemmNT(Zc, Zc, Gc, l, l, rowsPad);
       for (let i = 0; i < l * l; i++) G[i] += Gc[i];
-    }
+    });
     for (let a = 0; a < l; a++) for (let b = 0; b < a; b++) G[a * l + b] = G[b * l + a] = (G[a * l + b] + G[b * l + a]) / 2;
     progress('eigen');
     const { values, vectors } = symmetricEigen(G, l);
@@ -391,10 +406,16 @@ function randomizedSvdKernels(A: CsrMatrix, k: number, l: number, options: SvdOp
     for (let t = 0; t < n; t++) for (let c = 0; c < k; c++) v[t * k + c] = T[t * kPad + c];
     let u: Float64Array | null = null;
     if (options.computeU) {
-      const UW = ws.f64(mPad * kPad);
-      ws.gemmNT(Z, Wt, UW, mPad, kPad, l); // U = Z W / σ
-      u = new Float64Array(m * k);
-      for (let r = 0; r < m; r++) for (let c = 0; c < k; c++) u[r * k + c] = s[c] > 0 ? UW[r * kPad + c] / s[c] : 0;
+      const UW = ws.f64(chunk * kPad);
+      const U = new Float64Array(m * k);
+      overChunks((r0, rows) => {
+        const rowsPad = Math.ceil(rows / 2) * 2;
+        Z.fill(0, rows * l);
+        ws.csrTimes(rowsOf(r0, rows), Q, l, Z, false);
+        ws.gemmNT(Z, Wt, UW, rowsPad, kPad, l); // U = Z W / σ
+        for (let r = 0; r < rows; r++) for (let c = 0; c < k; c++) U[(r0 + r) * k + c] = s[c] > 0 ? UW[r * kPad + c] / s[c] : 0;
+      });
+      u = U;
     }
     return { rank: k, s, v, u };
   } finally {

@@ -31,20 +31,34 @@ export function smoothIdf(df: number, nDocs: number): number {
 
 /** Builds a vocabulary from tokenised documents (each document is counted once per distinct stem). */
 export function buildVocabulary(docs: Iterable<readonly string[]>, options: VocabularyOptions = {}): Vocabulary {
-  const minDf = options.minDf ?? 2;
-  const maxSize = options.maxSize ?? Infinity;
   const dfMap = new Map<string, number>();
   let nDocs = 0;
   for (const tokens of docs) {
     nDocs++;
     for (const t of new Set(tokens)) dfMap.set(t, (dfMap.get(t) ?? 0) + 1);
   }
-  const kept = [...dfMap].filter(([, df]) => df >= minDf);
-  kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return vocabularyFromCounts([...dfMap.keys()], Uint32Array.from(dfMap.values()), nDocs, options);
+}
+
+/**
+ * The vocabulary of stems whose document frequencies are known (`df[i]` of `stems[i]`): the ones found in at least
+ * minDf documents, by descending frequency then alphabetically, at most maxSize of them.
+ */
+export function vocabularyFromCounts(
+  stems: readonly string[],
+  df: ArrayLike<number>,
+  nDocs: number,
+  options: VocabularyOptions = {},
+): Vocabulary {
+  const minDf = options.minDf ?? 2;
+  const maxSize = options.maxSize ?? Infinity;
+  const kept: number[] = [];
+  for (let i = 0; i < stems.length; i++) if (df[i] >= minDf) kept.push(i);
+  kept.sort((a, b) => df[b] - df[a] || (stems[a] < stems[b] ? -1 : stems[a] > stems[b] ? 1 : 0));
   if (kept.length > maxSize) kept.length = maxSize;
   return vocabularyFrom(
-    kept.map(([t]) => t),
-    Uint32Array.from(kept, ([, df]) => df),
+    kept.map((i) => stems[i]),
+    Uint32Array.from(kept, (i) => df[i]),
     nDocs,
   );
 }

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Prng } from '../../src/search/prng.ts';
 import {
+  InternedDocs,
   STATIC_MODEL_FORMAT,
   StaticEmbeddingModel,
   trainStaticModel,
   type TokenizedDoc,
   type TrainOptions,
+  vocabularyIdsOf,
 } from '../../src/search/static-model.ts';
 
 // A synthetic corpus where the right neighbours are known: 5 topics x 40 papers. Each topic has 60 words of its
@@ -89,6 +91,25 @@ describe('static embedding model', () => {
     assert.ok(!a.equals(c));
     const twoThreads = (await trainStaticModel(docs, { ...options, threads: 2 })).serialize();
     assert.ok(a.equals(twoThreads), 'a second thread must not change the result');
+  });
+
+  it('trains on a subset of interned documents exactly as on those documents, and encodes numbers as it encodes stems', async () => {
+    // Training holds texts as stem numbers and leaves evaluation targets out by index: same bytes as the plain path.
+    const interned = new InternedDocs();
+    const other = { title: ['t0w1', 'unseen'], abstract: ['t0w2', 'only', 'here', 'only'] };
+    interned.addTokens(other.title, other.abstract); // index 0: left out of training
+    for (const d of docs) interned.addTokens(d.title, d.abstract);
+    const subset = Int32Array.from(docs.keys(), (i) => i + 1);
+    const options = { ...small, epochs: 2 };
+    const plain = await trainStaticModel(docs, options);
+    const fromNumbers = await trainStaticModel(interned, options, subset);
+    assert.ok(fromNumbers.serialize().equals(plain.serialize()));
+    assert.equal(fromNumbers.vocab.index.get('only'), undefined, 'a left-out document adds nothing to the vocabulary');
+    const toVocab = vocabularyIdsOf(interned, plain.vocab);
+    for (const i of [0, 5, 77]) {
+      const stems = [...(i === 0 ? other : docs[i - 1]).title, ...(i === 0 ? other : docs[i - 1]).abstract];
+      assert.deepEqual(plain.encodeNumbers([interned.title[i], interned.abstract[i]], toVocab), plain.encodeTokens(stems));
+    }
   });
 
   it('encodes to unit vectors, weighs repeated stems, and gives zeros for unknown text', async () => {
