@@ -416,6 +416,19 @@ export class KernelWorkspace {
     return at;
   }
 
+  /**
+   * Where the next array would start: `release(mark)` frees every array taken since (they must not be used
+   * again) and zeroes their bytes, so that arrays taken later start at zero as new ones do.
+   */
+  mark(): number {
+    return this.used;
+  }
+  release(mark: number): void {
+    if (mark < 0 || mark > this.used) throw new Error('kernel workspace: bad mark');
+    new Uint8Array(this.buffer, mark, this.used - mark).fill(0);
+    this.used = mark;
+  }
+
   f32(n: number): Float32Array {
     return new Float32Array(this.buffer, this.take(n * 4), n);
   }

@@ -10,7 +10,7 @@
 // from seeded generators, and the float arithmetic does not depend on thread timing.
 import { KernelWorkspace } from './kernels.ts';
 import { Prng } from './prng.ts';
-import { randomizedSvd } from './svd.ts';
+import { randomizedSvd, svdWorkspaceBytes } from './svd.ts';
 import { tokenize } from './text.ts';
 import { buildTfidfMatrix, vocabularyFrom, vocabularyFromCounts, type Vocabulary } from './vocab.ts';
 
@@ -369,37 +369,6 @@ export async function trainStaticModel(
   const titleIds = Array.from(docIndex, (d) => mapIds(interned.title[d], toVocab));
   const abstractIds = Array.from(docIndex, (d) => mapIds(interned.abstract[d], toVocab));
 
-  // --- initialisation
-  const E = new Float32Array(V * dim);
-  const rng = new Prng(seed);
-  if (init === 'lsa') {
-    progress({ phase: 'svd' });
-    const A = buildTfidfMatrix(abstractIds, vocab, true);
-    const svd = randomizedSvd(A, {
-      rank: dim,
-      oversample: options.svdOversample ?? 16,
-      powerIterations: options.svdPowerIterations ?? 1,
-      seed: seed ^ 0x5eed,
-      onProgress: (detail) => progress({ phase: 'svd', detail }),
-    });
-    const k = svd.rank; // may be < dim on a tiny corpus: the remaining columns start at zero
-    for (let t = 0; t < V; t++) {
-      for (let c = 0; c < k; c++) E[t * dim + c] = svd.v[t * k + c] * Math.pow(svd.s[c], initPower);
-    }
-  } else {
-    for (let i = 0; i < E.length; i++) E[i] = rng.gaussian();
-  }
-  let normSum = 0;
-  for (let t = 0; t < V; t++) {
-    let n = 0;
-    for (let d = 0; d < dim; d++) n += E[t * dim + d] ** 2;
-    normSum += Math.sqrt(n);
-  }
-  if (normSum > 0) {
-    const scale = initNorm / (normSum / V);
-    for (let i = 0; i < E.length; i++) E[i] *= scale;
-  }
-
   // --- pairs: code = doc * 2 + kind (0 = title/abstract, 1 = halves of the abstract)
   const pairCodes: number[] = [];
   for (let i = 0; i < docIndex.length; i++) {
@@ -417,12 +386,9 @@ export async function trainStaticModel(
       titlePairs, halfPairs, pairs: pairs.length, minDf: options.minDf ?? 2, maxVocab: options.maxVocab ?? 0,
     },
   };
-  if (pairs.length < 2 || epochs === 0) {
-    progress({ phase: 'done' });
-    return new StaticEmbeddingModel(vocab, E, info);
-  }
+  const training = pairs.length >= 2 && epochs > 0;
 
-  // --- training state, all inside one kernel workspace (see kernels.ts)
+  // --- the training state's size: it all lives in one kernel workspace (see kernels.ts)
   const b = Math.min(batchSize, pairs.length);
   const nBatches = Math.ceil(pairs.length / b);
   const bp = Math.ceil(b / 4) * 4; // batch size padded for the SIMD products
@@ -432,13 +398,50 @@ export async function trainStaticModel(
   const maxText = Math.max(1, lengths[0] ?? 1);
   let tokenCapacity = 1;
   for (let i = 0; i < Math.min(b, lengths.length); i++) tokenCapacity += lengths[i];
-  const ws = new KernelWorkspace({
-    bytes: 4 * (4 * V * dim + 6 * bp * dim + 2 * bp * bp + 2 * tokenCapacity * 2 + 3 * V + 4 * dim) + 64 * 16,
-    threads: options.threads ?? 1,
-  });
+  const trainBytes = training ? 4 * (4 * V * dim + 6 * bp * dim + 2 * bp * bp + 2 * tokenCapacity * 2 + 3 * V + 4 * dim) + 64 * 16 : 0;
+
+  // --- initialisation. The SVD runs in the workspace that training then reuses, so their work arrays are never
+  // held at the same time (on the corpus: about 200 MB for the SVD, 150 MB for training).
+  const rng = new Prng(seed);
+  const A = init === 'lsa' ? buildTfidfMatrix(abstractIds, vocab, true) : null;
+  const svdOptions = {
+    rank: dim,
+    oversample: options.svdOversample ?? 16,
+    powerIterations: options.svdPowerIterations ?? 1,
+    seed: seed ^ 0x5eed,
+    onProgress: (detail: string) => progress({ phase: 'svd', detail }),
+  };
+  const ws = new KernelWorkspace({ bytes: Math.max(trainBytes, A ? svdWorkspaceBytes(A, svdOptions) : 0, 64), threads: options.threads ?? 1 });
+  let E: Float32Array | null = new Float32Array(V * dim);
   try {
+    if (A) {
+      progress({ phase: 'svd' });
+      const svd = randomizedSvd(A, { ...svdOptions, workspace: ws });
+      const k = svd.rank; // may be < dim on a tiny corpus: the remaining columns start at zero
+      for (let t = 0; t < V; t++) {
+        for (let c = 0; c < k; c++) E[t * dim + c] = svd.v[t * k + c] * Math.pow(svd.s[c], initPower);
+      }
+    } else {
+      for (let i = 0; i < E.length; i++) E[i] = rng.gaussian();
+    }
+    let normSum = 0;
+    for (let t = 0; t < V; t++) {
+      let n = 0;
+      for (let d = 0; d < dim; d++) n += E[t * dim + d] ** 2;
+      normSum += Math.sqrt(n);
+    }
+    if (normSum > 0) {
+      const scale = initNorm / (normSum / V);
+      for (let i = 0; i < E.length; i++) E[i] *= scale;
+    }
+    if (!training) {
+      progress({ phase: 'done' });
+      return new StaticEmbeddingModel(vocab, E, info);
+    }
+
     const Ew = ws.f32(V * dim);
     Ew.set(E);
+    E = null;
     const grad = ws.f32(V * dim);
     const m1 = ws.f32(V * dim);
     const m2 = ws.f32(V * dim);
@@ -627,10 +630,9 @@ export async function trainStaticModel(
         clock = performance.now();
       }
     }
-    E.set(Ew);
+    progress({ phase: 'done' });
+    return new StaticEmbeddingModel(vocab, Ew, info);
   } finally {
     ws.dispose();
   }
-  progress({ phase: 'done' });
-  return new StaticEmbeddingModel(vocab, E, info);
 }

@@ -36,6 +36,11 @@ export interface SvdOptions {
   onProgress?: (step: string) => void;
   /** Force the plain JavaScript implementation (tests compare both). */
   scalar?: boolean;
+  /**
+   * Run in this workspace (at least `svdWorkspaceBytes` free), which the caller then reuses: its arrays are
+   * taken from it and it is left as it was. By default the SVD makes and disposes of its own.
+   */
+  workspace?: KernelWorkspace;
 }
 
 export interface SvdResult {
@@ -213,15 +218,35 @@ function timesLeading(X: Float64Array, n: number, l: number, W: Float64Array, k:
   return out;
 }
 
-export function randomizedSvd(A: CsrMatrix, options: SvdOptions): SvdResult {
+/** Which implementation runs on A, with what k and l. */
+function plan(A: CsrMatrix, options: SvdOptions): { kernels: boolean; k: number; l: number } {
   const k = Math.min(options.rank, A.rows, A.cols);
   if (!(k >= 1)) throw new RangeError(`randomizedSvd: rank must be >= 1 (matrix is ${A.rows} x ${A.cols})`);
   const wanted = k + (options.oversample ?? 16);
   const l16 = Math.ceil(wanted / 16) * 16;
-  if (!options.scalar && wasmSimdAvailable() && Math.min(A.rows, A.cols) >= 4 * l16) {
-    return randomizedSvdKernels(A, k, l16, options);
-  }
-  return randomizedSvdPlain(A, k, Math.min(wanted, A.rows, A.cols), options);
+  if (!options.scalar && wasmSimdAvailable() && Math.min(A.rows, A.cols) >= 4 * l16) return { kernels: true, k, l: l16 };
+  return { kernels: false, k, l: Math.min(wanted, A.rows, A.cols) };
+}
+
+const SVD_CHUNK = 4096;
+
+/** Bytes of kernel workspace the SVD of A takes (0 when it runs in plain JavaScript). */
+export function svdWorkspaceBytes(A: CsrMatrix, options: SvdOptions): number {
+  const { kernels, k, l } = plan(A, options);
+  if (!kernels) return 0;
+  const nPad = Math.ceil(A.cols / 4) * 4;
+  const kPad = Math.ceil(k / 4) * 4;
+  const nnz = A.indptr[A.rows];
+  return (
+    8 * (2 * nPad * l + 2 * l * SVD_CHUNK + 4 * l * l + kPad * l + (options.computeU ? SVD_CHUNK * kPad : 0)) +
+    4 * (A.rows + 1 + 2 * nnz) +
+    16 * 16 * 16
+  );
+}
+
+export function randomizedSvd(A: CsrMatrix, options: SvdOptions): SvdResult {
+  const { kernels, k, l } = plan(A, options);
+  return kernels ? randomizedSvdKernels(A, k, l, options) : randomizedSvdPlain(A, k, l, options);
 }
 
 function randomizedSvdPlain(A: CsrMatrix, k: number, l: number, options: SvdOptions): SvdResult {
@@ -323,10 +348,10 @@ function randomizedSvdKernels(A: CsrMatrix, k: number, l: number, options: SvdOp
   const kPad = Math.ceil(k / 4) * 4;
   // A's rows are walked in chunks, so the rows x l matrices (Ω, A·Q, U) exist one chunk at a time: on the corpus
   // that is 9 MB instead of 125 MB each. Every chunk is summed in the same order as a whole-matrix pass would.
-  const chunk = 4096;
+  const chunk = SVD_CHUNK;
   const nnz = A.indptr[m];
-  const bytes = 8 * (2 * nPad * l + 2 * l * chunk + 4 * l * l + kPad * l + (options.computeU ? chunk * kPad : 0)) + 4 * (m + 1 + 2 * nnz) + 16 * 16;
-  const ws = new KernelWorkspace({ bytes });
+  const ws = options.workspace ?? new KernelWorkspace({ bytes: svdWorkspaceBytes(A, options) });
+  const mark = ws.mark();
   try {
     const csr = { rows: m, indptr: ws.i32(m + 1), indices: ws.i32(nnz), data: ws.f32(nnz) };
     csr.indptr.set(A.indptr.subarray(0, m + 1));
@@ -419,6 +444,7 @@ function randomizedSvdKernels(A: CsrMatrix, k: number, l: number, options: SvdOp
     }
     return { rank: k, s, v, u };
   } finally {
-    ws.dispose();
+    if (options.workspace) ws.release(mark);
+    else ws.dispose();
   }
 }

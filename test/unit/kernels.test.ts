@@ -153,5 +153,37 @@ describe('sparse x dense products', () => {
     for (let r = 0; r < rows; r++)
       for (let p = A.indptr[r]; p < A.indptr[r + 1]; p++) if (A.indices[p] === 4) t += A.data[p] * Y[r * l + 2];
     assert.ok(Math.abs(ATY[4 * l + 2] - t) < 1e-12);
+
+    // Rows taken in chunks and accumulated (as the SVD walks them) give the same Aᵀ·Y, bit for bit.
+    for (const scalar of [false, true]) {
+      const ws = new KernelWorkspace({ bytes: 1 << 20, scalar });
+      const m = make(ws);
+      const Yw = ws.f64(rows * l);
+      Yw.set(Y);
+      const out = ws.f64(cols * l);
+      for (let r0 = 0; r0 < rows; r0 += 8) {
+        const n = Math.min(8, rows - r0);
+        ws.csrTimes({ rows: n, indptr: m.A.indptr.subarray(r0, r0 + n + 1), indices: m.A.indices, data: m.A.data }, Yw.subarray(r0 * l), l, out, true, r0 > 0);
+      }
+      assert.deepEqual([...out], [...ATY], scalar ? 'plain JavaScript' : 'SIMD');
+      ws.dispose();
+    }
+  });
+});
+
+describe('kernel workspace', () => {
+  it('hands out arrays again after release(mark), zeroed like new ones', () => {
+    const ws = new KernelWorkspace({ bytes: 4096 });
+    const keep = ws.f32(8).fill(1);
+    const mark = ws.mark();
+    const a = ws.f64(64).fill(3);
+    assert.throws(() => ws.f64(1000), /out of capacity/);
+    ws.release(mark);
+    const b = ws.f64(64);
+    assert.equal(b.byteOffset, a.byteOffset);
+    assert.deepEqual([...b], new Array(64).fill(0));
+    assert.deepEqual([...keep], new Array(8).fill(1), 'arrays taken before the mark stay as they were');
+    assert.throws(() => ws.release(ws.mark() + 16), /bad mark/);
+    ws.dispose();
   });
 });
