@@ -78,7 +78,8 @@ async function main() {
           const step = p.phase === 'train' ? `${p.train.phase}${p.train.detail ? ` ${p.train.detail}` : ''}` : p.phase;
           if (step !== lastStep && !(p.phase === 'train' && p.train.phase === 'train' && p.train.batch > 1)) {
             lastStep = step;
-            process.stderr.write(`  ${step}: RSS ${mb(process.memoryUsage().rss)}\n`);
+            const m = process.memoryUsage();
+            process.stderr.write(`  ${step}: RSS ${mb(m.rss)} (JavaScript heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, array buffers ${mb(m.arrayBuffers)})\n`);
           }
           if (p.phase === 'train' && p.train.phase === 'train' && p.train.epoch !== lastEpoch) {
             lastEpoch = p.train.epoch;

@@ -439,6 +439,11 @@ export class KernelWorkspace {
     return new Int32Array(this.buffer, this.take(n * 4), n);
   }
 
+  /** Whether the array is a view of this workspace's memory. */
+  holds(a: { buffer: ArrayBufferLike }): boolean {
+    return a.buffer === this.buffer;
+  }
+
   private check(...arrays: { buffer: ArrayBufferLike }[]): void {
     for (const a of arrays) if (a.buffer !== this.buffer) throw new Error('kernel: array not from this workspace');
   }

@@ -77,7 +77,7 @@ export async function trainAndActivate(db: Db, opts: TrainAndActivateOptions = {
   const ids: string[] = [];
   let loadMs = 0;
   const pages = async function* () {
-    for await (const page of paperTextPages(db)) {
+    for await (const page of paperTextPages(db, 1000)) {
       for (const p of page) ids.push(p.id);
       opts.onProgress?.({ phase: 'load', papers: ids.length });
       yield page;

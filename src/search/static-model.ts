@@ -12,7 +12,7 @@ import { KernelWorkspace } from './kernels.ts';
 import { Prng } from './prng.ts';
 import { randomizedSvd, svdWorkspaceBytes } from './svd.ts';
 import { tokenize } from './text.ts';
-import { buildTfidfMatrix, vocabularyFrom, vocabularyFromCounts, type Vocabulary } from './vocab.ts';
+import { buildTfidfMatrix, tfidfNonZeros, vocabularyFrom, vocabularyFromCounts, type Vocabulary } from './vocab.ts';
 
 /** Format of the serialised model; a reader refuses another. */
 export const STATIC_MODEL_FORMAT = 'paperpulse-static-embedding/1';
@@ -192,20 +192,49 @@ export function tokenizeDoc(doc: { title: string; abstract: string }): Tokenized
 }
 
 /**
- * Documents as numbers: every distinct stem is held once in `stems`, and a text is the Int32Array of its stems'
- * numbers (4 bytes a token instead of an array slot and a string per token). This is how training holds a corpus:
- * 57k papers are about 9 million tokens.
+ * Documents as numbers: every distinct stem is held once in `stems`, and the texts are the numbers of their stems,
+ * all in one Int32Array (4 bytes a token instead of an array slot and a string per token, and no object per
+ * text). This is how training holds a corpus: 57k papers are about 8 million tokens.
  */
 export class InternedDocs {
   /** Stems by number. */
   readonly stems: string[] = [];
-  readonly title: Int32Array[] = [];
-  readonly abstract: Int32Array[] = [];
   private readonly numbers = new Map<string, number>();
-  private buffer = new Int32Array(1024);
+  /**
+   * The texts' stem numbers, one after another (document i's title, then its abstract), in blocks of BLOCK
+   * numbers: a document never straddles two blocks, so its texts are views of one block, and the corpus grows a
+   * block at a time (no copy of everything read so far, no large slack).
+   */
+  private readonly blocks: Int32Array[] = [];
+  /**
+   * Positions (block * BLOCK + offset in the block): document i's title is [starts[3i], starts[3i + 1]), its
+   * abstract [starts[3i + 1], starts[3i + 2]), in block floor(starts[3i] / BLOCK).
+   */
+  private starts = new Int32Array(1 << 10);
+  private docs = 0;
+  /** Next free position. */
+  private filled = 0;
 
   get length(): number {
-    return this.title.length;
+    return this.docs;
+  }
+
+  private view(from: number, to: number): Int32Array {
+    const b = Math.floor(from / BLOCK);
+    return this.blocks[b].subarray(from - b * BLOCK, to - b * BLOCK);
+  }
+
+  title(i: number): Int32Array {
+    return this.view(this.starts[3 * i], this.starts[3 * i + 1]);
+  }
+
+  abstract(i: number): Int32Array {
+    return this.view(this.starts[3 * i + 1], this.starts[3 * i + 2]);
+  }
+
+  /** Title and abstract, one after the other. */
+  text(i: number): Int32Array {
+    return this.view(this.starts[3 * i], this.starts[3 * i + 2]);
   }
 
   /** Adds a document, tokenised here; returns its index. */
@@ -215,24 +244,72 @@ export class InternedDocs {
 
   /** Adds a tokenised document; returns its index. */
   addTokens(title: readonly string[], abstract: readonly string[]): number {
-    this.title.push(this.numbersOf(title));
-    this.abstract.push(this.numbersOf(abstract));
-    return this.title.length - 1;
+    // A text longer than a block (no paper's is) keeps its first BLOCK stems.
+    if (title.length + abstract.length > BLOCK) {
+      title = title.slice(0, BLOCK);
+      abstract = abstract.slice(0, BLOCK - title.length);
+    }
+    const n = title.length + abstract.length;
+    if (3 * this.docs + 3 > this.starts.length) {
+      const more = new Int32Array(2 * this.starts.length);
+      more.set(this.starts);
+      this.starts = more;
+    }
+    // A new block when this document does not fit in the current one (a block of its own if it is longer).
+    const offset = this.filled % BLOCK;
+    if (this.blocks.length === 0 || (offset > 0 && offset + n > BLOCK) || (offset === 0 && this.filled > 0)) {
+      if (this.blocks.length > 0) this.filled = this.blocks.length * BLOCK;
+      this.blocks.push(new Int32Array(BLOCK));
+    }
+    const at = this.filled;
+    this.starts[3 * this.docs] = at;
+    this.starts[3 * this.docs + 1] = at + title.length;
+    this.starts[3 * this.docs + 2] = at + n;
+    const block = this.blocks[this.blocks.length - 1];
+    let p = at - (this.blocks.length - 1) * BLOCK;
+    for (const part of [title, abstract]) {
+      for (const t of part) {
+        let num = this.numbers.get(t);
+        if (num === undefined) {
+          num = this.stems.length;
+          this.stems.push(t);
+          this.numbers.set(t, num);
+        }
+        block[p++] = num;
+      }
+    }
+    this.filled = at + n;
+    return this.docs++;
   }
 
-  private numbersOf(tokens: readonly string[]): Int32Array {
-    if (tokens.length > this.buffer.length) this.buffer = new Int32Array(tokens.length * 2);
-    const out = this.buffer;
-    for (let i = 0; i < tokens.length; i++) {
-      let n = this.numbers.get(tokens[i]);
-      if (n === undefined) {
-        n = this.stems.length;
-        this.stems.push(tokens[i]);
-        this.numbers.set(tokens[i], n);
+  /**
+   * Keeps only the stems of `vocab`: every text becomes the vocabulary ids of its stems (the others dropped, in
+   * place), and from then on a stem's number is its vocabulary id. Training does this to the documents it is
+   * given, so that it holds one copy of the corpus, not two.
+   */
+  restrictTo(vocab: Vocabulary): void {
+    const toVocab = vocabularyIdsOf(this, vocab);
+    for (let i = 0; i < this.docs; i++) {
+      const b = Math.floor(this.starts[3 * i] / BLOCK);
+      const block = this.blocks[b];
+      const base = b * BLOCK;
+      // Documents only shrink: each one's compacted numbers start where its old ones did or earlier, in its block.
+      let out = i > 0 && Math.floor(this.starts[3 * i - 1] / BLOCK) === b ? this.starts[3 * i - 1] - base : this.starts[3 * i] - base;
+      for (let part = 0; part < 2; part++) {
+        const from = this.starts[3 * i + part] - base;
+        const to = this.starts[3 * i + part + 1] - base;
+        this.starts[3 * i + part] = base + out;
+        for (let p = from; p < to; p++) {
+          const id = toVocab[block[p]];
+          if (id >= 0) block[out++] = id;
+        }
       }
-      out[i] = n;
+      this.starts[3 * i + 2] = base + out;
     }
-    return out.slice(0, tokens.length);
+    this.stems.length = 0;
+    for (const t of vocab.terms) this.stems.push(t);
+    this.numbers.clear();
+    this.stems.forEach((t, i) => this.numbers.set(t, i));
   }
 
   static from(docs: readonly TokenizedDoc[]): InternedDocs {
@@ -242,23 +319,15 @@ export class InternedDocs {
   }
 }
 
+/** Stem numbers per block of InternedDocs (4 MB). */
+const BLOCK = 1 << 20;
+
+
 /** For each stem number of `interned`, its id in `vocab`, or -1 when the vocabulary does not hold it. */
 export function vocabularyIdsOf(interned: InternedDocs, vocab: Vocabulary): Int32Array {
   return Int32Array.from(interned.stems, (t) => vocab.index.get(t) ?? -1);
 }
 
-/** The stems of `numbers` that `toVocab` maps into the vocabulary, as vocabulary ids, in order. */
-function mapIds(numbers: Int32Array, toVocab: Int32Array): Int32Array {
-  let n = 0;
-  for (let i = 0; i < numbers.length; i++) if (toVocab[numbers[i]] >= 0) n++;
-  const out = new Int32Array(n);
-  n = 0;
-  for (let i = 0; i < numbers.length; i++) {
-    const id = toVocab[numbers[i]];
-    if (id >= 0) out[n++] = id;
-  }
-  return out;
-}
 
 export interface TrainProgress {
   phase: 'vocabulary' | 'svd' | 'train' | 'done';
@@ -321,7 +390,8 @@ const ADAM_EPS = 1e-8;
 
 /**
  * Trains the model on `docs` (tokenised documents, or all documents of an InternedDocs; `subset` picks which of
- * those to train on, by index, in that order).
+ * those to train on, by index, in that order). An InternedDocs given is restricted to the model's vocabulary
+ * (`restrictTo`): its texts can still be encoded with `encodeNumbers`.
  */
 export async function trainStaticModel(
   corpus: readonly TokenizedDoc[] | InternedDocs,
@@ -347,13 +417,14 @@ export async function trainStaticModel(
 
   progress({ phase: 'vocabulary' });
   const interned = corpus instanceof InternedDocs ? corpus : InternedDocs.from(corpus);
-  const docIndex = subset ?? Int32Array.from(interned.title.keys());
+  const docIndex = subset ?? Int32Array.from({ length: interned.length }, (_, i) => i);
   // Document frequencies over the training documents (a stem counted once per document: `seen` holds the last
   // document that counted it).
   const dfOf = new Uint32Array(interned.stems.length);
   const seen = new Int32Array(interned.stems.length).fill(-1);
   for (let k = 0; k < docIndex.length; k++) {
-    for (const text of [interned.title[docIndex[k]], interned.abstract[docIndex[k]]]) {
+    {
+      const text = interned.text(docIndex[k]);
       for (let i = 0; i < text.length; i++) {
         if (seen[text[i]] !== k) {
           seen[text[i]] = k;
@@ -365,9 +436,9 @@ export async function trainStaticModel(
   const vocab = vocabularyFromCounts(interned.stems, dfOf, docIndex.length, { minDf: options.minDf ?? 2, maxSize: options.maxVocab });
   const V = vocab.terms.length;
   if (V === 0) throw new Error('static model: the corpus has no stem in two documents or more');
-  const toVocab = vocabularyIdsOf(interned, vocab);
-  const titleIds = Array.from(docIndex, (d) => mapIds(interned.title[d], toVocab));
-  const abstractIds = Array.from(docIndex, (d) => mapIds(interned.abstract[d], toVocab));
+  interned.restrictTo(vocab);
+  const titleIds = Array.from(docIndex, (d) => interned.title(d));
+  const abstractIds = Array.from(docIndex, (d) => interned.abstract(d));
 
   // --- pairs: code = doc * 2 + kind (0 = title/abstract, 1 = halves of the abstract)
   const pairCodes: number[] = [];
@@ -403,7 +474,6 @@ export async function trainStaticModel(
   // --- initialisation. The SVD runs in the workspace that training then reuses, so their work arrays are never
   // held at the same time (on the corpus: about 200 MB for the SVD, 150 MB for training).
   const rng = new Prng(seed);
-  const A = init === 'lsa' ? buildTfidfMatrix(abstractIds, vocab, true) : null;
   const svdOptions = {
     rank: dim,
     oversample: options.svdOversample ?? 16,
@@ -411,15 +481,27 @@ export async function trainStaticModel(
     seed: seed ^ 0x5eed,
     onProgress: (detail: string) => progress({ phase: 'svd', detail }),
   };
-  const ws = new KernelWorkspace({ bytes: Math.max(trainBytes, A ? svdWorkspaceBytes(A, svdOptions) : 0, 64), threads: options.threads ?? 1 });
-  let E: Float32Array | null = new Float32Array(V * dim);
+  // E first, at the bottom of the workspace; above it the abstracts' tf-idf matrix and the SVD's work (the SVD
+  // writes V straight into E), then, once they are released, the training state.
+  const eBytes = 4 * V * dim + 64;
+  const lsa = init === 'lsa';
+  const shape = { rows: abstractIds.length, cols: V, nnz: lsa ? tfidfNonZeros(abstractIds, vocab) : 0 };
+  const matrixBytes = lsa ? 4 * (shape.rows + 1 + 2 * shape.nnz) + 64 : 0;
+  const ws = new KernelWorkspace({
+    bytes: eBytes + Math.max(trainBytes - eBytes, lsa ? matrixBytes + svdWorkspaceBytes(shape, svdOptions, true) : 0, 64),
+    threads: options.threads ?? 1,
+  });
   try {
-    if (A) {
+    const E = ws.f32(V * dim);
+    if (lsa) {
       progress({ phase: 'svd' });
-      const svd = randomizedSvd(A, { ...svdOptions, workspace: ws });
+      const mark = ws.mark();
+      const A = buildTfidfMatrix(abstractIds, vocab, true, ws);
+      const svd = randomizedSvd(A, { ...svdOptions, workspace: ws, vTarget: { data: E, stride: dim } });
+      ws.release(mark);
       const k = svd.rank; // may be < dim on a tiny corpus: the remaining columns start at zero
-      for (let t = 0; t < V; t++) {
-        for (let c = 0; c < k; c++) E[t * dim + c] = svd.v[t * k + c] * Math.pow(svd.s[c], initPower);
+      if (initPower !== 0) {
+        for (let t = 0; t < V; t++) for (let c = 0; c < k; c++) E[t * dim + c] *= Math.pow(svd.s[c], initPower);
       }
     } else {
       for (let i = 0; i < E.length; i++) E[i] = rng.gaussian();
@@ -439,9 +521,7 @@ export async function trainStaticModel(
       return new StaticEmbeddingModel(vocab, E, info);
     }
 
-    const Ew = ws.f32(V * dim);
-    Ew.set(E);
-    E = null;
+    const Ew = E;
     const grad = ws.f32(V * dim);
     const m1 = ws.f32(V * dim);
     const m2 = ws.f32(V * dim);

@@ -41,6 +41,11 @@ export interface SvdOptions {
    * taken from it and it is left as it was. By default the SVD makes and disposes of its own.
    */
   workspace?: KernelWorkspace;
+  /**
+   * Write V here instead (as Float32, V[t][c] at data[t * stride + c], c < rank); the result's `v` is then empty.
+   * Saves a cols x rank Float64 copy when the caller wants V in its own array.
+   */
+  vTarget?: { data: Float32Array; stride: number };
 }
 
 export interface SvdResult {
@@ -48,7 +53,7 @@ export interface SvdResult {
   rank: number;
   /** Singular values, descending. */
   s: Float64Array;
-  /** Right singular vectors, cols x rank, row-major (row t = the coordinates of column t of A). */
+  /** Right singular vectors, cols x rank, row-major (row t = the coordinates of column t of A); empty with vTarget. */
   v: Float64Array;
   /** Left singular vectors, rows x rank, row-major (only with computeU). */
   u: Float64Array | null;
@@ -219,7 +224,7 @@ function timesLeading(X: Float64Array, n: number, l: number, W: Float64Array, k:
 }
 
 /** Which implementation runs on A, with what k and l. */
-function plan(A: CsrMatrix, options: SvdOptions): { kernels: boolean; k: number; l: number } {
+function plan(A: { rows: number; cols: number }, options: SvdOptions): { kernels: boolean; k: number; l: number } {
   const k = Math.min(options.rank, A.rows, A.cols);
   if (!(k >= 1)) throw new RangeError(`randomizedSvd: rank must be >= 1 (matrix is ${A.rows} x ${A.cols})`);
   const wanted = k + (options.oversample ?? 16);
@@ -230,23 +235,30 @@ function plan(A: CsrMatrix, options: SvdOptions): { kernels: boolean; k: number;
 
 const SVD_CHUNK = 4096;
 
-/** Bytes of kernel workspace the SVD of A takes (0 when it runs in plain JavaScript). */
-export function svdWorkspaceBytes(A: CsrMatrix, options: SvdOptions): number {
+/**
+ * Bytes of kernel workspace the SVD of A takes (0 when it runs in plain JavaScript); A's own arrays included
+ * unless they are to be in the workspace already (`matrixInWorkspace`: then the SVD uses them where they are).
+ */
+export function svdWorkspaceBytes(A: { rows: number; cols: number; nnz: number }, options: SvdOptions, matrixInWorkspace = false): number {
   const { kernels, k, l } = plan(A, options);
   if (!kernels) return 0;
   const nPad = Math.ceil(A.cols / 4) * 4;
   const kPad = Math.ceil(k / 4) * 4;
-  const nnz = A.indptr[A.rows];
   return (
     8 * (2 * nPad * l + 2 * l * SVD_CHUNK + 4 * l * l + kPad * l + (options.computeU ? SVD_CHUNK * kPad : 0)) +
-    4 * (A.rows + 1 + 2 * nnz) +
+    (matrixInWorkspace ? 0 : 4 * (A.rows + 1 + 2 * A.nnz)) +
     16 * 16 * 16
   );
 }
 
 export function randomizedSvd(A: CsrMatrix, options: SvdOptions): SvdResult {
   const { kernels, k, l } = plan(A, options);
-  return kernels ? randomizedSvdKernels(A, k, l, options) : randomizedSvdPlain(A, k, l, options);
+  if (kernels) return randomizedSvdKernels(A, k, l, options);
+  const res = randomizedSvdPlain(A, k, l, options);
+  const target = options.vTarget;
+  if (!target) return res;
+  for (let t = 0; t < A.cols; t++) for (let c = 0; c < k; c++) target.data[t * target.stride + c] = res.v[t * k + c];
+  return { ...res, v: new Float64Array(0) };
 }
 
 function randomizedSvdPlain(A: CsrMatrix, k: number, l: number, options: SvdOptions): SvdResult {
@@ -350,13 +362,17 @@ function randomizedSvdKernels(A: CsrMatrix, k: number, l: number, options: SvdOp
   // that is 9 MB instead of 125 MB each. Every chunk is summed in the same order as a whole-matrix pass would.
   const chunk = SVD_CHUNK;
   const nnz = A.indptr[m];
-  const ws = options.workspace ?? new KernelWorkspace({ bytes: svdWorkspaceBytes(A, options) });
+  const ws = options.workspace ?? new KernelWorkspace({ bytes: svdWorkspaceBytes({ rows: m, cols: n, nnz }, options) });
   const mark = ws.mark();
   try {
-    const csr = { rows: m, indptr: ws.i32(m + 1), indices: ws.i32(nnz), data: ws.f32(nnz) };
-    csr.indptr.set(A.indptr.subarray(0, m + 1));
-    csr.indices.set(A.indices.subarray(0, nnz));
-    csr.data.set(A.data.subarray(0, nnz));
+    // A's arrays as they are when they live in the workspace already, else a copy in it.
+    const inPlace = ws.holds(A.indptr) && ws.holds(A.indices) && ws.holds(A.data);
+    const csr = inPlace ? { rows: m, indptr: A.indptr, indices: A.indices, data: A.data } : { rows: m, indptr: ws.i32(m + 1), indices: ws.i32(nnz), data: ws.f32(nnz) };
+    if (!inPlace) {
+      csr.indptr.set(A.indptr.subarray(0, m + 1));
+      csr.indices.set(A.indices.subarray(0, nnz));
+      csr.data.set(A.data.subarray(0, nnz));
+    }
     const Z = ws.f64(chunk * l); // a chunk of Ω or of A·Q, rows past the chunk's end zero
     const Q = ws.f64(nPad * l);
     const T = ws.f64(nPad * l);
@@ -427,8 +443,10 @@ function randomizedSvdKernels(A: CsrMatrix, k: number, l: number, options: SvdOp
     const Wt = ws.f64(kPad * l); // leading eigenvectors as rows
     for (let b = 0; b < k; b++) for (let a = 0; a < l; a++) Wt[b * l + a] = vectors[a * l + b];
     ws.gemmNT(Q, Wt, T, nPad, kPad, l); // V = Q W
-    const v = new Float64Array(n * k);
-    for (let t = 0; t < n; t++) for (let c = 0; c < k; c++) v[t * k + c] = T[t * kPad + c];
+    const target = options.vTarget;
+    const v = new Float64Array(target ? 0 : n * k);
+    if (target) for (let t = 0; t < n; t++) for (let c = 0; c < k; c++) target.data[t * target.stride + c] = T[t * kPad + c];
+    else for (let t = 0; t < n; t++) for (let c = 0; c < k; c++) v[t * k + c] = T[t * kPad + c];
     let u: Float64Array | null = null;
     if (options.computeU) {
       const UW = ws.f64(chunk * kPad);

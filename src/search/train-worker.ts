@@ -65,7 +65,7 @@ export async function trainAndEncode(
   const dim = model.dim;
   const vectors = new Float32Array(count * dim);
   const toVocab = vocabularyIdsOf(interned, model.vocab);
-  for (let i = 0; i < count; i++) model.encodeNumbers([interned.title[i], interned.abstract[i]], toVocab, vectors, i * dim);
+  for (let i = 0; i < count; i++) model.encodeNumbers([interned.text(i)], toVocab, vectors, i * dim);
   return { bytes: model.serialize(), dim, vocabulary: model.vocab.terms.length, vectors, papers: count };
 }
 

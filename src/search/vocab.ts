@@ -130,6 +130,28 @@ export function tfidf(text: string, vocab: Vocabulary, normalize = true): Sparse
   return weighIds(toIds(tokenize(text), vocab), vocab, normalize);
 }
 
+/** Where buildTfidfMatrix takes its arrays from (by default, new ones; e.g. a kernel workspace's). */
+export interface TypedArrayAllocator {
+  i32(n: number): Int32Array;
+  f32(n: number): Float32Array;
+}
+
+/** Number of distinct ids in `ids`; `counts` (vocabulary size) is used as scratch and left zeroed. */
+function distinctIds(ids: ArrayLike<number>, counts: Int32Array): number {
+  let distinct = 0;
+  for (let i = 0; i < ids.length; i++) if (counts[ids[i]]++ === 0) distinct++;
+  for (let i = 0; i < ids.length; i++) counts[ids[i]] = 0;
+  return distinct;
+}
+
+/** Entries of the tf-idf matrix of `docs` (its distinct ids, row by row): what buildTfidfMatrix will allocate. */
+export function tfidfNonZeros(docs: readonly (ArrayLike<number>)[], vocab: Vocabulary): number {
+  const counts = new Int32Array(vocab.terms.length);
+  let nnz = 0;
+  for (const ids of docs) nnz += distinctIds(ids, counts);
+  return nnz;
+}
+
 /** Compressed sparse rows: row r's entries are indices/data[indptr[r] .. indptr[r + 1]). */
 export interface CsrMatrix {
   readonly rows: number;
@@ -140,17 +162,27 @@ export interface CsrMatrix {
 }
 
 /** The documents x vocabulary tf-idf matrix, rows L2-normalised (a document with no known stem is a zero row). */
-export function buildTfidfMatrix(docs: readonly (ArrayLike<number>)[], vocab: Vocabulary, normalize = true): CsrMatrix {
-  const scratch = new Int32Array(vocab.terms.length);
-  const rows = docs.map((ids) => weighIds(ids, vocab, normalize, scratch));
-  const indptr = new Int32Array(rows.length + 1);
-  for (let r = 0; r < rows.length; r++) indptr[r + 1] = indptr[r] + rows[r].indices.length;
-  const nnz = indptr[rows.length];
-  const indices = new Int32Array(nnz);
-  const data = new Float32Array(nnz);
-  rows.forEach((row, r) => {
+export function buildTfidfMatrix(
+  docs: readonly (ArrayLike<number>)[],
+  vocab: Vocabulary,
+  normalize = true,
+  alloc: TypedArrayAllocator = { i32: (n) => new Int32Array(n), f32: (n) => new Float32Array(n) },
+): CsrMatrix {
+  // Two passes over the documents (count each row's distinct ids, then fill), so that the matrix is built in
+  // place, without a vector per document first.
+  const counts = new Int32Array(vocab.terms.length);
+  const indptr = alloc.i32(docs.length + 1);
+  indptr[0] = 0;
+  docs.forEach((ids, r) => {
+    indptr[r + 1] = indptr[r] + distinctIds(ids, counts);
+  });
+  const nnz = indptr[docs.length];
+  const indices = alloc.i32(nnz);
+  const data = alloc.f32(nnz);
+  docs.forEach((ids, r) => {
+    const row = weighIds(ids, vocab, normalize, counts);
     indices.set(row.indices, indptr[r]);
     data.set(row.values, indptr[r]);
   });
-  return { rows: rows.length, cols: vocab.terms.length, indptr, indices, data };
+  return { rows: docs.length, cols: vocab.terms.length, indptr, indices, data };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Prng } from '../../src/search/prng.ts';
+import { vocabularyFrom } from '../../src/search/vocab.ts';
 import {
   InternedDocs,
   STATIC_MODEL_FORMAT,
@@ -105,11 +106,36 @@ describe('static embedding model', () => {
     const fromNumbers = await trainStaticModel(interned, options, subset);
     assert.ok(fromNumbers.serialize().equals(plain.serialize()));
     assert.equal(fromNumbers.vocab.index.get('only'), undefined, 'a left-out document adds nothing to the vocabulary');
+    assert.deepEqual(interned.stems, [...plain.vocab.terms], 'the interned texts now hold vocabulary ids');
     const toVocab = vocabularyIdsOf(interned, plain.vocab);
     for (const i of [0, 5, 77]) {
       const stems = [...(i === 0 ? other : docs[i - 1]).title, ...(i === 0 ? other : docs[i - 1]).abstract];
-      assert.deepEqual(plain.encodeNumbers([interned.title[i], interned.abstract[i]], toVocab), plain.encodeTokens(stems));
+      assert.deepEqual(plain.encodeNumbers([interned.title(i), interned.abstract(i)], toVocab), plain.encodeTokens(stems));
     }
+  });
+
+  it('holds long corpora in blocks and keeps only the stems of a vocabulary, in place', () => {
+    // 4 documents of 400k stems do not fit in one block of numbers: the third starts a new one.
+    const long = Array.from({ length: 400_000 }, (_, i) => ['aa', 'bb', 'cc'][i % 3]);
+    const interned = new InternedDocs();
+    for (let d = 0; d < 4; d++) interned.addTokens([`t${d}`, 'aa'], long);
+    interned.addTokens(['x'], ['y', 'aa']);
+    assert.equal(interned.length, 5);
+    const stemsOf = (ids: Int32Array) => [...ids].map((n) => interned.stems[n]);
+    assert.deepEqual(stemsOf(interned.title(3)), ['t3', 'aa']);
+    assert.deepEqual(stemsOf(interned.abstract(2).subarray(0, 4)), ['aa', 'bb', 'cc', 'aa']);
+    assert.equal(interned.abstract(3).length, 400_000);
+    assert.deepEqual(stemsOf(interned.text(4)), ['x', 'y', 'aa']);
+
+    interned.restrictTo(vocabularyFrom(['aa', 'cc'], Uint32Array.of(5, 4), 5));
+    assert.deepEqual(interned.stems, ['aa', 'cc']);
+    for (let d = 0; d < 4; d++) {
+      assert.deepEqual([...interned.title(d)], [0]);
+      const abs = interned.abstract(d);
+      assert.equal(abs.length, 266_667);
+      assert.deepEqual([...abs.subarray(0, 4)], [0, 1, 0, 1]);
+    }
+    assert.deepEqual([...interned.text(4)], [0]);
   });
 
   it('encodes to unit vectors, weighs repeated stems, and gives zeros for unknown text', async () => {
