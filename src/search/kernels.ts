@@ -76,6 +76,7 @@ class Fn {
   i32Load(offset = 0) { this.bytes.push(0x28, 2, ...uleb(offset)); return this; }
   f32Load(offset = 0) { this.bytes.push(0x2a, 2, ...uleb(offset)); return this; }
   f64PromoteF32() { this.bytes.push(0xbb); return this; }
+  call(fn: number) { this.bytes.push(0x10, ...uleb(fn)); return this; }
   private simd(op: number, ...imm: number[]) { this.bytes.push(0xfd, ...uleb(op), ...imm); return this; }
   load(offset = 0) { return this.simd(0x00, 4, ...uleb(offset)); }
   store(offset = 0) { return this.simd(0x0b, 4, ...uleb(offset)); }
@@ -190,21 +191,67 @@ function embedSum(): Fn {
   return e;
 }
 
-/** scatterAdd(g, rowBytes, ids, w, n, src): G[ids[p]] += w[p] · src for p < n (distinct ids). */
+/**
+ * scatterAdd(g, stride, extent, ids, w, n, src): G[ids[p]][0 .. extent) += w[p] · src[0 .. extent) for p < n
+ * (distinct ids; rows of `stride` bytes, `extent` a multiple of 128 bytes: a part of each row, so that two
+ * threads can take one half each).
+ */
 function scatterAdd(): Fn {
-  const e = new Fn([I32, I32, I32, I32, I32, I32]);
-  const [G, rowBytes, ids, w, n, src] = [0, 1, 2, 3, 4, 5];
+  const e = new Fn([I32, I32, I32, I32, I32, I32, I32]);
+  const [G, stride, extent, ids, w, n, src] = [0, 1, 2, 3, 4, 5, 6];
   const [c, p, n4, row] = [I32, I32, I32, I32].map((t) => e.local(t));
   const wv = e.local(V128);
   const sv = Array.from({ length: 8 }, () => e.local(V128));
   e.get(n).i32(2).shl().set(n4);
-  e.for(c, rowBytes, 128, () => {
+  e.for(c, extent, 128, () => {
     sv.forEach((r, q) => e.get(src).get(c).add().load(16 * q).set(r));
     e.for(p, n4, 4, () => {
       e.get(w).get(p).add().f32Load().f32x4Splat().set(wv);
-      e.get(G).get(ids).get(p).add().i32Load().get(rowBytes).mul().add().get(c).add().set(row);
+      e.get(G).get(ids).get(p).add().i32Load().get(stride).mul().add().get(c).add().set(row);
       sv.forEach((r, q) => e.get(row).get(row).load(16 * q).get(wv).get(r).f32x4Mul().f32x4Add().store(16 * q));
     });
+  });
+  return e;
+}
+
+/**
+ * embedRows(e, rowBytes, ids, w, starts, rows, out, outStride): for each r < rows, out[r] (at out + r · outStride)
+ * = Σ_{p in [starts[r], starts[r + 1])} w[p] · E[ids[p]]: embedSum for a batch of texts in one call.
+ */
+function embedRows(): Fn {
+  const e = new Fn([I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [E, rowBytes, ids, w, starts, rows, out, outStride] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [r, p0, p1] = [I32, I32, I32].map((t) => e.local(t));
+  e.for(r, rows, 1, () => {
+    e.get(starts).get(r).i32(2).shl().add().i32Load(0).set(p0);
+    e.get(starts).get(r).i32(2).shl().add().i32Load(4).set(p1);
+    e.get(E).get(rowBytes);
+    e.get(ids).get(p0).i32(2).shl().add();
+    e.get(w).get(p0).i32(2).shl().add();
+    e.get(p1).get(p0).sub();
+    e.get(out).get(r).get(outStride).mul().add();
+    e.call(FN.embedSum);
+  });
+  return e;
+}
+
+/**
+ * scatterRows(g, stride, extent, ids, w, starts, rows, src, srcStride): scatterAdd for a batch of texts, text r's
+ * ids and weights in [starts[r], starts[r + 1]) and its gradient at src + r · srcStride, in row order.
+ */
+function scatterRows(): Fn {
+  const e = new Fn([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [G, stride, extent, ids, w, starts, rows, src, srcStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [r, p0, p1] = [I32, I32, I32].map((t) => e.local(t));
+  e.for(r, rows, 1, () => {
+    e.get(starts).get(r).i32(2).shl().add().i32Load(0).set(p0);
+    e.get(starts).get(r).i32(2).shl().add().i32Load(4).set(p1);
+    e.get(G).get(stride).get(extent);
+    e.get(ids).get(p0).i32(2).shl().add();
+    e.get(w).get(p0).i32(2).shl().add();
+    e.get(p1).get(p0).sub();
+    e.get(src).get(r).get(srcStride).mul().add();
+    e.call(FN.scatterAdd);
   });
   return e;
 }
@@ -295,11 +342,15 @@ function csrTimes(): Fn {
   return e;
 }
 
-const EXPORTS = ['gemm32', 'gemm64', 'embedSum', 'scatterAdd', 'adamRows', 'csrTimes'] as const;
+const EXPORTS = ['gemm32', 'gemm64', 'embedSum', 'scatterAdd', 'adamRows', 'csrTimes', 'embedRows', 'scatterRows'] as const;
+/** Function indices in the module (the order of EXPORTS). */
+const FN = Object.fromEntries(EXPORTS.map((name, i) => [name, i])) as Record<(typeof EXPORTS)[number], number>;
+/** Parameter kinds of each export as the worker thread passes them ('i' i32, 'f' f32), in EXPORTS order. */
+const ARG_KINDS = ['iiiiiii', 'iiiiiii', 'iiiiii', 'iiiiiii', 'iiiiiiiifff', 'iiiiiiii', 'iiiiiiii', 'iiiiiiiii'];
 
 /** The kernel module; it imports its memory as env.mem (shared when a worker thread is used). */
 export function kernelModuleBytes(shared: boolean, pages: number): Uint8Array<ArrayBuffer> {
-  const fns = [gemmNT(32), gemmNT(64), embedSum(), scatterAdd(), adamRows(), csrTimes()];
+  const fns = [gemmNT(32), gemmNT(64), embedSum(), scatterAdd(), adamRows(), csrTimes(), embedRows(), scatterRows()];
   const types = fns.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec([])]);
   const limits = [shared ? 0x03 : 0x01, ...uleb(pages), ...uleb(pages)];
   return Uint8Array.from([
@@ -330,17 +381,93 @@ export function gemmNTScalar(X: Floats, Y: Floats, C: Floats, M: number, N: numb
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// JavaScript kernels that the worker thread can run too (their source is copied into the worker, so they take
+// the memory's Float32Array/Float64Array views and element offsets, and use nothing from outside). The trainer's
+// softmax runs in halves on the two threads with them.
+
+/**
+ * Rows [i0, i1) of S (bp columns a row, the first `cols` used): each entry becomes exp((s - 1) · invTau); the row's
+ * sum goes to rowSum[i], and colPart[j] (zeroed first) sums column j over these rows.
+ */
+export function softmaxExpRows(f32: Float32Array, f64: Float64Array, S: number, bp: number, i0: number, i1: number, cols: number, invTau: number, rowSum: number, colPart: number): void {
+  for (let j = 0; j < cols; j++) f64[colPart + j] = 0;
+  for (let i = i0; i < i1; i++) {
+    const so = S + i * bp;
+    let rs = 0;
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp((f32[so + j] - 1) * invTau);
+      f32[so + j] = e;
+      rs += e;
+      f64[colPart + j] += e;
+    }
+    f64[rowSum + i] = rs;
+  }
+}
+
+/**
+ * Rows [i0, i1) of S: s · (1 / rowSum[i] + colInv[j]) · scale, minus 2 · scale on the diagonal, zero past `cols`
+ * (the gradient of the symmetric InfoNCE loss with respect to the similarities).
+ */
+export function softmaxGradRows(f32: Float32Array, f64: Float64Array, S: number, bp: number, i0: number, i1: number, cols: number, rowSum: number, colInv: number, scale: number): void {
+  for (let i = i0; i < i1; i++) {
+    const so = S + i * bp;
+    const ri = 1 / f64[rowSum + i];
+    for (let j = 0; j < cols; j++) f32[so + j] = f32[so + j] * (ri + f64[colInv + j]) * scale;
+    f32[so + i] -= 2 * scale;
+    for (let j = cols; j < bp; j++) f32[so + j] = 0;
+  }
+}
+
+/**
+ * dst[c · ld + r] = src[r · cols + c] for r < rows, c < cols: the transpose of src (rows x cols) into dst, whose
+ * rows are `ld` long (rows of a larger matrix's transpose can be done apart). In 32 x 32 tiles: a plain
+ * transpose misses the cache on every write.
+ */
+export function transposeTiles(f32: Float32Array, _f64: Float64Array, src: number, dst: number, rows: number, cols: number, ld: number): void {
+  for (let r0 = 0; r0 < rows; r0 += 32) {
+    for (let c0 = 0; c0 < cols; c0 += 32) {
+      const r1 = Math.min(rows, r0 + 32);
+      const c1 = Math.min(cols, c0 + 32);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) f32[dst + c * ld + r] = f32[src + r * cols + c];
+    }
+  }
+}
+
+const JS_KERNELS = { softmaxExpRows, softmaxGradRows, transposeTiles } as const;
+type JsKernel = keyof typeof JS_KERNELS;
+/** Their order in the worker's table, and which of their arguments (after the two views) are floats. */
+const JS_NAMES = Object.keys(JS_KERNELS) as JsKernel[];
+const JS_FLOATS: Record<JsKernel, number[]> = { softmaxExpRows: [5], softmaxGradRows: [7], transposeTiles: [] };
+
+// The worker thread: waits for a request in `control` (c[0] its sequence number, c[2] 1 + the export's index or 0
+// to stop, c[3..] the arguments, f32 ones as bits), runs it, and reports the sequence number in c[1].
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control } = workerData;
+const { module, memory, control, names, kinds, jsNames, jsFloats } = workerData;
 const k = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
 const c = new Int32Array(control);
+const f = new Float32Array(control);
+const d = new Float64Array(control);
+const f32 = new Float32Array(memory.buffer);
+const f64 = new Float64Array(memory.buffer);
+const js = [${JS_NAMES.map((n) => JS_KERNELS[n].toString()).join(', ')}];
 let seen = 0;
 for (;;) {
   Atomics.wait(c, 0, seen);
   seen = Atomics.load(c, 0);
   if (c[2] === 0) break;
-  (c[2] === 1 ? k.gemm32 : k.gemm64)(c[3], c[4], c[5], c[6], c[7], c[8], c[9]);
+  if (c[2] >= 100) {
+    const op = c[2] - 100;
+    const args = [];
+    for (let i = 0; i < c[15]; i++) args.push(jsFloats[op].includes(i) ? d[8 + i] : c[3 + i]);
+    js[op](f32, f64, ...args);
+  } else {
+    const op = c[2] - 1;
+    const args = [];
+    for (let i = 0; i < kinds[op].length; i++) args.push(kinds[op][i] === 'f' ? f[3 + i] : c[3 + i]);
+    k[names[op]](...args);
+  }
   Atomics.store(c, 1, seen);
   Atomics.notify(c, 1);
 }
@@ -401,9 +528,14 @@ export class KernelWorkspace {
     this.buffer = memory.buffer;
     this.used = 64; // address 0 stays unused
     if (shared) {
-      const control = new SharedArrayBuffer(16 * 4);
+      // 16 ints (request, reply, operation, arguments, count of a JavaScript kernel's arguments), then 8 doubles
+      // (a JavaScript kernel's float arguments, at 8 + their index).
+      const control = new SharedArrayBuffer(16 * 4 + 16 * 8);
       this.control = new Int32Array(control);
-      this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control } });
+      this.worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module, memory, control, names: [...EXPORTS], kinds: ARG_KINDS, jsNames: JS_NAMES, jsFloats: JS_NAMES.map((n) => JS_FLOATS[n]) },
+      });
       this.worker.unref();
     }
   }
@@ -470,18 +602,100 @@ export class KernelWorkspace {
     }
     const half = (M >> 2) << 1; // even
     const bytes = X.BYTES_PER_ELEMENT;
-    control[2] = op;
-    control[3] = X.byteOffset;
-    control[4] = Y.byteOffset;
-    control[5] = C.byteOffset;
-    control[6] = half;
-    control[7] = N;
-    control[8] = K;
-    control[9] = N;
+    this.split(op === 1 ? 'gemm32' : 'gemm64', [X.byteOffset, Y.byteOffset, C.byteOffset, half, N, K, N], () =>
+      run(X.byteOffset + half * K * bytes, Y.byteOffset, C.byteOffset + half * N * bytes, M - half, N, K, N),
+    );
+  }
+
+  private views: { f32: Float32Array; f64: Float64Array } | null = null;
+
+  /**
+   * Runs the JavaScript kernel `name` with `args` on the worker thread while `here` runs on this one (without a
+   * worker, both here, the kernel first); returns when both are done.
+   */
+  private splitJs(name: JsKernel, args: number[], here: () => void): void {
+    this.views ??= { f32: new Float32Array(this.buffer), f64: new Float64Array(this.buffer) };
+    const control = this.control;
+    if (!control) {
+      (JS_KERNELS[name] as (f32: Float32Array, f64: Float64Array, ...rest: number[]) => void)(this.views.f32, this.views.f64, ...args);
+      here();
+      return;
+    }
+    const d = new Float64Array(control.buffer);
+    const floats = JS_FLOATS[name];
+    control[2] = 100 + JS_NAMES.indexOf(name);
+    control[15] = args.length;
+    args.forEach((a, i) => {
+      if (floats.includes(i)) d[8 + i] = a;
+      else control[3 + i] = a;
+    });
     const seq = ++this.seq;
     Atomics.store(control, 0, seq);
     Atomics.notify(control, 0);
-    run(X.byteOffset + half * K * bytes, Y.byteOffset, C.byteOffset + half * N * bytes, M - half, N, K, N);
+    here();
+    for (;;) {
+      const done = Atomics.load(control, 1);
+      if (done === seq) break;
+      Atomics.wait(control, 1, done, 1000);
+    }
+  }
+
+  /**
+   * The symmetric InfoNCE softmax's first half, on the first `rows` rows and columns of S (row stride bp): every
+   * entry s becomes exp((s - 1) · invTau), rowSum[i] the sums of the rows; colA the column sums over the first
+   * half of the rows, colB over the second (two threads take a half each; one thread gives the same bits).
+   */
+  softmaxExp(S: Float32Array, bp: number, rows: number, invTau: number, rowSum: Float64Array, colA: Float64Array, colB: Float64Array): void {
+    this.check(S, rowSum, colA, colB);
+    const h = rows >> 1;
+    const s = S.byteOffset / 4;
+    this.splitJs('softmaxExpRows', [s, bp, 0, h, rows, invTau, rowSum.byteOffset / 8, colA.byteOffset / 8], () =>
+      softmaxExpRows(this.views!.f32, this.views!.f64, s, bp, h, rows, rows, invTau, rowSum.byteOffset / 8, colB.byteOffset / 8),
+    );
+  }
+
+  /** Its second half: S becomes dL/dS (softmaxGradRows), rows split between the threads. */
+  softmaxGrad(S: Float32Array, bp: number, rows: number, rowSum: Float64Array, colInv: Float64Array, scale: number): void {
+    this.check(S, rowSum, colInv);
+    const h = rows >> 1;
+    const s = S.byteOffset / 4;
+    const r = rowSum.byteOffset / 8;
+    const c = colInv.byteOffset / 8;
+    this.splitJs('softmaxGradRows', [s, bp, 0, h, rows, r, c, scale], () => softmaxGradRows(this.views!.f32, this.views!.f64, s, bp, h, rows, rows, r, c, scale));
+  }
+
+  /** dst (cols x rows) = src (rows x cols)ᵀ for each pair: the first here, the second on the worker thread. */
+  transposePair(a: [Float32Array, Float32Array, number, number], b: [Float32Array, Float32Array, number, number]): void {
+    this.check(a[0], a[1], b[0], b[1]);
+    const args = (t: [Float32Array, Float32Array, number, number]) => [t[0].byteOffset / 4, t[1].byteOffset / 4, t[2], t[3], t[2]];
+    this.splitJs('transposeTiles', args(b), () => {
+      const [src, dst, rows, cols, ld] = args(a);
+      transposeTiles(this.views!.f32, this.views!.f64, src, dst, rows, cols, ld);
+    });
+  }
+
+  /** dst (n x n) = src (n x n)ᵀ, half of the rows on each thread. */
+  transposeSquare(src: Float32Array, dst: Float32Array, n: number): void {
+    this.check(src, dst);
+    const h = n >> 1;
+    const [s, d] = [src.byteOffset / 4, dst.byteOffset / 4];
+    this.splitJs('transposeTiles', [s, d, h, n, n], () => transposeTiles(this.views!.f32, this.views!.f64, s + h * n, d + h, n - h, n, n));
+  }
+
+  /** Runs the kernel `name` with `args` on the worker thread while `here` runs on this one; returns when both are done. */
+  private split(name: (typeof EXPORTS)[number], args: number[], here: () => void): void {
+    const control = this.control!;
+    const op = FN[name];
+    const f = new Float32Array(control.buffer);
+    control[2] = op + 1;
+    args.forEach((a, i) => {
+      if (ARG_KINDS[op][i] === 'f') f[3 + i] = a;
+      else control[3 + i] = a;
+    });
+    const seq = ++this.seq;
+    Atomics.store(control, 0, seq);
+    Atomics.notify(control, 0);
+    here();
     for (;;) {
       const done = Atomics.load(control, 1);
       if (done === seq) break;
@@ -528,7 +742,7 @@ export class KernelWorkspace {
   ): void {
     if (this.k && dim % 32 === 0) {
       this.check(G, ids, w, src);
-      this.k.scatterAdd(G.byteOffset, dim * 4, ids.byteOffset + from * 4, w.byteOffset + from * 4, to - from, src.byteOffset + srcOffset * 4);
+      this.k.scatterAdd(G.byteOffset, dim * 4, dim * 4, ids.byteOffset + from * 4, w.byteOffset + from * 4, to - from, src.byteOffset + srcOffset * 4);
       return;
     }
     for (let p = from; p < to; p++) {
@@ -536,6 +750,44 @@ export class KernelWorkspace {
       const go = ids[p] * dim;
       for (let d = 0; d < dim; d++) G[go + d] += wp * src[srcOffset + d];
     }
+  }
+
+  /**
+   * For each text r < rows: out[r · dim ..+ dim] = Σ_{p in [starts[r], starts[r + 1])} w[p] · E[ids[p]] (embedSum
+   * for a batch; with two threads each takes half of the texts).
+   */
+  embedRows(E: Float32Array, dim: number, ids: Int32Array, w: Float32Array, starts: Int32Array, rows: number, out: Float32Array): void {
+    if (this.k && dim % 32 === 0) {
+      this.check(E, ids, w, starts, out);
+      const run = (r0: number, r1: number) =>
+        this.k!.embedRows(E.byteOffset, dim * 4, ids.byteOffset, w.byteOffset, starts.byteOffset + r0 * 4, r1 - r0, out.byteOffset + r0 * dim * 4, dim * 4);
+      const half = rows >> 1;
+      if (this.control && rows >= 8) {
+        this.split('embedRows', [E.byteOffset, dim * 4, ids.byteOffset, w.byteOffset, starts.byteOffset, half, out.byteOffset, dim * 4], () => run(half, rows));
+      } else run(0, rows);
+      return;
+    }
+    for (let r = 0; r < rows; r++) this.embedSum(E, dim, ids, w, starts[r], starts[r + 1], out, r * dim);
+  }
+
+  /**
+   * For each text r < rows, in order: G[ids[p]] += w[p] · src[r · dim ..+ dim] for p in [starts[r], starts[r + 1])
+   * (scatterAdd for a batch; with two threads each takes half of every row's dimensions).
+   */
+  scatterRows(G: Float32Array, dim: number, ids: Int32Array, w: Float32Array, starts: Int32Array, rows: number, src: Float32Array): void {
+    if (this.k && dim % 32 === 0) {
+      this.check(G, ids, w, starts, src);
+      const halfBytes = dim % 64 === 0 ? dim * 2 : 0; // halves of whole 128-byte chunks
+      const run = (offset: number, extent: number) =>
+        this.k!.scatterRows(G.byteOffset + offset, dim * 4, extent, ids.byteOffset, w.byteOffset, starts.byteOffset, rows, src.byteOffset + offset, dim * 4);
+      if (this.control && halfBytes > 0 && rows >= 8) {
+        this.split('scatterRows', [G.byteOffset, dim * 4, halfBytes, ids.byteOffset, w.byteOffset, starts.byteOffset, rows, src.byteOffset, dim * 4], () =>
+          run(halfBytes, dim * 4 - halfBytes),
+        );
+      } else run(0, dim * 4);
+      return;
+    }
+    for (let r = 0; r < rows; r++) this.scatterAdd(G, dim, ids, w, starts[r], starts[r + 1], src, r * dim);
   }
 
   /**
@@ -557,7 +809,15 @@ export class KernelWorkspace {
   ): void {
     if (this.k && dim % 4 === 0) {
       this.check(E, m, v, g, rows, coef);
-      this.k.adamRows(E.byteOffset, m.byteOffset, v.byteOffset, g.byteOffset, dim * 4, rows.byteOffset, coef.byteOffset, n, beta1, beta2, eps);
+      const run = (i0: number, i1: number) =>
+        this.k!.adamRows(E.byteOffset, m.byteOffset, v.byteOffset, g.byteOffset, dim * 4, rows.byteOffset + i0 * 4, coef.byteOffset + i0 * 8, i1 - i0, beta1, beta2, eps);
+      const half = n >> 1;
+      if (this.control && n >= 64) {
+        // The rows are distinct: each thread updates half of them.
+        this.split('adamRows', [E.byteOffset, m.byteOffset, v.byteOffset, g.byteOffset, dim * 4, rows.byteOffset, coef.byteOffset, half, beta1, beta2, eps], () =>
+          run(half, n),
+        );
+      } else run(0, n);
       return;
     }
     const b1 = Math.fround(beta1);

@@ -469,7 +469,7 @@ export async function trainStaticModel(
   const maxText = Math.max(1, lengths[0] ?? 1);
   let tokenCapacity = 1;
   for (let i = 0; i < Math.min(b, lengths.length); i++) tokenCapacity += lengths[i];
-  const trainBytes = training ? 4 * (4 * V * dim + 6 * bp * dim + 2 * bp * bp + 2 * tokenCapacity * 2 + 3 * V + 4 * dim) + 64 * 16 : 0;
+  const trainBytes = training ? 4 * (4 * V * dim + 6 * bp * dim + 2 * bp * bp + 2 * tokenCapacity * 2 + 3 * V + 4 * dim + 3 * (bp + 2) + 6 * bp) + 64 * 16 : 0;
 
   // --- initialisation. The SVD runs in the workspace that training then reuses, so their work arrays are never
   // held at the same time (on the corpus: about 200 MB for the SVD, 150 MB for training).
@@ -536,18 +536,18 @@ export async function trainStaticModel(
     const sides = [0, 1].map(() => ({
       ids: ws.i32(tokenCapacity),
       weights: ws.f32(tokenCapacity),
-      start: new Int32Array(bp + 1),
+      start: ws.i32(bp + 1),
       norms: new Float64Array(bp),
     }));
     const touchedRows = ws.i32(V);
     const adamCoef = ws.f32(2 * V);
-    const gvec = ws.f32(dim);
     const steps = new Int32Array(V);
     const touchedMark = new Uint8Array(V);
     const counts = new Int32Array(V);
     const uniq = new Int32Array(maxText);
-    const rowExp = new Float64Array(bp);
-    const colSum = new Float64Array(bp);
+    const rowExp = ws.f64(bp);
+    const colSum = ws.f64(bp);
+    const colHalf = ws.f64(bp); // the column sums over the second half of the rows
     const invTau = 1 / temperature;
 
     const textOf = (code: number, side: number): Int32Array => {
@@ -582,8 +582,10 @@ export async function trainStaticModel(
         }
         for (let i = 0; i < u; i++) counts[uniq[i]] = 0;
         start[r + 1] = n;
+      }
+      ws.embedRows(Ew, dim, ids, weights, start, rows, X);
+      for (let r = 0; r < rows; r++) {
         const xo = r * dim;
-        ws.embedSum(Ew, dim, ids, weights, first, n, X, xo);
         let norm = 0;
         for (let d = 0; d < dim; d++) norm += X[xo + d] * X[xo + d];
         norm = Math.sqrt(norm);
@@ -598,14 +600,22 @@ export async function trainStaticModel(
     let nTouched = 0;
     const backward = (side: number, X: Float32Array, dX: Float32Array, rows: number): void => {
       const { ids, weights, start, norms } = sides[side];
+      // dX becomes each text's gradient (g - x (x·g)) / ||u|| in place (zero for a zero vector, whose rows are not
+      // touched); then one scatter for the batch.
       for (let r = 0; r < rows; r++) {
         const xo = r * dim;
         const n = norms[r];
-        if (n === 0) continue;
+        if (n === 0) {
+          dX.fill(0, xo, xo + dim);
+          continue;
+        }
         let dot = 0;
         for (let d = 0; d < dim; d++) dot += X[xo + d] * dX[xo + d];
-        for (let d = 0; d < dim; d++) gvec[d] = (dX[xo + d] - X[xo + d] * dot) / n;
-        ws.scatterAdd(grad, dim, ids, weights, start[r], start[r + 1], gvec, 0);
+        for (let d = 0; d < dim; d++) dX[xo + d] = (dX[xo + d] - X[xo + d] * dot) / n;
+      }
+      ws.scatterRows(grad, dim, ids, weights, start, rows, dX);
+      for (let r = 0; r < rows; r++) {
+        if (norms[r] === 0) continue;
         for (let p = start[r]; p < start[r + 1]; p++) {
           const id = ids[p];
           if (touchedMark[id] === 0) {
@@ -616,16 +626,6 @@ export async function trainStaticModel(
       }
     };
 
-    const transpose = (src: Float32Array, dst: Float32Array, rows: number, cols: number) => {
-      // in 32 x 32 tiles: a plain transpose of a 1024 x 1024 matrix misses the cache on every write
-      for (let r0 = 0; r0 < rows; r0 += 32) {
-        for (let c0 = 0; c0 < cols; c0 += 32) {
-          const r1 = Math.min(rows, r0 + 32);
-          const c1 = Math.min(cols, c0 + 32);
-          for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c];
-        }
-      }
-    };
 
     const stageMs: Record<string, number> = { forward: 0, products: 0, softmax: 0, backward: 0, adam: 0 };
     let clock = performance.now();
@@ -652,19 +652,9 @@ export async function trainStaticModel(
 
         // Symmetric InfoNCE. Cosines are <= 1, so exp((s - 1) / τ) never overflows and one exponential per entry
         // serves both the row (a -> b) and the column (b -> a) softmax.
-        colSum.fill(0);
+        ws.softmaxExp(S, bp, rows, invTau, rowExp, colSum, colHalf);
+        for (let j = 0; j < rows; j++) colSum[j] += colHalf[j];
         let loss = 0;
-        for (let i = 0; i < rows; i++) {
-          const so = i * bp;
-          let rs = 0;
-          for (let j = 0; j < rows; j++) {
-            const e = Math.exp((S[so + j] - 1) * invTau);
-            S[so + j] = e;
-            rs += e;
-            colSum[j] += e;
-          }
-          rowExp[i] = rs;
-        }
         for (let i = 0; i < rows; i++) {
           const eii = S[i * bp + i];
           loss -= Math.log(eii / rowExp[i]) + Math.log(eii / colSum[i]);
@@ -673,17 +663,10 @@ export async function trainStaticModel(
         // dL/dS_ij = (P_ij - δ_ij + Q_ij - δ_ij) / (2 · rows · τ), P the row softmax, Q the column softmax.
         const scale = invTau / (2 * rows);
         for (let j = 0; j < rows; j++) colSum[j] = 1 / colSum[j];
-        for (let i = 0; i < rows; i++) {
-          const so = i * bp;
-          const ri = 1 / rowExp[i];
-          for (let j = 0; j < rows; j++) S[so + j] = S[so + j] * (ri + colSum[j]) * scale;
-          S[so + i] -= 2 * scale;
-          S.fill(0, so + rows, so + bp);
-        }
+        ws.softmaxGrad(S, bp, rows, rowExp, colSum, scale);
         S.fill(0, rows * bp);
-        transpose(S, ST, bp, bp);
-        transpose(Xb, XbT, bp, dim);
-        transpose(Xa, XaT, bp, dim);
+        ws.transposeSquare(S, ST, bp);
+        ws.transposePair([Xa, XaT, bp, dim], [Xb, XbT, bp, dim]);
         lap('softmax');
         ws.gemmNT(S, XbT, dXa, bp, dim, bp); // dL/dXa = G · Xb
         ws.gemmNT(ST, XaT, dXb, bp, dim, bp); // dL/dXb = Gᵀ · Xa

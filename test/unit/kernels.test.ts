@@ -106,6 +106,60 @@ describe('SIMD kernels agree with plain JavaScript', { skip: wasmSimdAvailable()
     const moved = (row: number) => maxDiff(a.E.subarray(row * dim, (row + 1) * dim), initial.subarray(row * dim, (row + 1) * dim)) > 0;
     assert.deepEqual([3, 41, 12, 0, 7].map(moved), [true, true, true, false, false]);
   });
+
+  it('batched embedRows, scatterRows and adamRows give the same bits with one thread or two', () => {
+    // The trainer's batch calls: with a second thread, texts (embedRows), dimensions (scatterRows) and rows
+    // (adamRows) are split between the threads; every number must come out as with one thread.
+    const [V, dim, rows] = [300, 256, 40];
+    const run = (threads: number) => {
+      const ws = new KernelWorkspace({ bytes: 8 << 20, threads });
+      workspaces.push(ws);
+      const r = new Prng(11);
+      const E = ws.f32(V * dim);
+      for (let i = 0; i < E.length; i++) E[i] = r.gaussian();
+      const starts = ws.i32(rows + 1);
+      const idList: number[] = [];
+      for (let t = 0; t < rows; t++) {
+        const seen = new Set<number>();
+        const n = t % 9 === 4 ? 0 : 1 + r.int(20);
+        for (let k = 0; k < n; k++) {
+          const id = r.int(V);
+          if (!seen.has(id)) (seen.add(id), idList.push(id));
+        }
+        starts[t + 1] = idList.length;
+      }
+      const ids = ws.i32(idList.length);
+      ids.set(idList);
+      const w = ws.f32(idList.length).map(() => r.float() + 0.5);
+      const wIn = ws.f32(w.length);
+      wIn.set(w);
+      const X = ws.f32(rows * dim);
+      ws.embedRows(E, dim, ids, wIn, starts, rows, X);
+      const G = ws.f32(V * dim);
+      ws.scatterRows(G, dim, ids, wIn, starts, rows, X);
+      const m = ws.f32(V * dim);
+      const v = ws.f32(V * dim);
+      const touched = ws.i32(V);
+      touched.set(Array.from({ length: V }, (_, i) => (i * 7) % V));
+      const coef = ws.f32(2 * V).map((_, i) => (i % 2 === 0 ? 0.01 : 1.2));
+      const coefIn = ws.f32(2 * V);
+      coefIn.set(coef);
+      ws.adamRows(E, m, v, G, dim, touched, coefIn, V, 0.9, 0.999, 1e-8);
+      return { X: Float32Array.from(X), E: Float32Array.from(E), m: Float32Array.from(m), ids, starts, w: wIn, G };
+    };
+    const one = run(1);
+    const two = run(2);
+    assert.deepEqual(two.X, one.X);
+    assert.deepEqual(two.E, one.E);
+    assert.deepEqual(two.m, one.m);
+    // against the definition: text 1's vector, and a text with no ids (4) is zero
+    const ref = new Float64Array(dim);
+    const E0 = new Prng(11);
+    const E = Array.from({ length: V * dim }, () => E0.gaussian());
+    for (let p = one.starts[1]; p < one.starts[2]; p++) for (let d = 0; d < dim; d++) ref[d] += one.w[p] * Math.fround(E[one.ids[p] * dim + d]);
+    assert.ok(maxDiff(one.X.subarray(dim, 2 * dim), ref) < 1e-4);
+    assert.deepEqual([...one.X.subarray(4 * dim, 5 * dim)], new Array(dim).fill(0));
+  });
 });
 
 describe('sparse x dense products', () => {
@@ -167,6 +221,53 @@ describe('sparse x dense products', () => {
       }
       assert.deepEqual([...out], [...ATY], scalar ? 'plain JavaScript' : 'SIMD');
       ws.dispose();
+    }
+  });
+});
+
+describe("the trainer's softmax and transposes on two threads", () => {
+  it('give the loss gradient of a plain computation, the same bits with one thread or two', () => {
+    const [bp, rows, dim, invTau] = [52, 50, 32, 20];
+    const run = (threads: number) => {
+      const ws = new KernelWorkspace({ bytes: 1 << 20, threads });
+      const r = new Prng(5);
+      const random = (a: Float32Array, f: () => number) => {
+        for (let i = 0; i < a.length; i++) a[i] = f();
+        return a;
+      };
+      const S = random(ws.f32(bp * bp), () => r.float() * 2 - 1);
+      const S0 = Float32Array.from(S);
+      const [rowSum, colA, colB] = [ws.f64(bp), ws.f64(bp), ws.f64(bp)];
+      ws.softmaxExp(S, bp, rows, invTau, rowSum, colA, colB);
+      const col = Float64Array.from(colA, (x, j) => 1 / (x + colB[j]));
+      const colInv = ws.f64(bp);
+      colInv.set(col);
+      ws.softmaxGrad(S, bp, rows, rowSum, colInv, 0.01);
+      const ST = ws.f32(bp * bp);
+      ws.transposeSquare(S, ST, bp);
+      const [X, XT, Y, YT] = [random(ws.f32(bp * dim), () => r.float()), ws.f32(bp * dim), random(ws.f32(bp * dim), () => r.float()), ws.f32(bp * dim)];
+      ws.transposePair([X, XT, bp, dim], [Y, YT, bp, dim]);
+      const out = { S0, S: Float32Array.from(S), ST: Float32Array.from(ST), X: Float32Array.from(X), XT: Float32Array.from(XT), Y: Float32Array.from(Y), YT: Float32Array.from(YT) };
+      ws.dispose();
+      return out;
+    };
+    const one = run(1);
+    const two = run(2);
+    assert.deepEqual(two.S, one.S);
+    assert.deepEqual(two.ST, one.ST);
+    // against the definition: dL/dS_ij = (P_ij + Q_ij - 2 δ_ij) · scale, zero outside the used block
+    const e = (i: number, j: number) => Math.exp((one.S0[i * bp + j] - 1) * invTau);
+    const rowTotal = (i: number) => Array.from({ length: rows }, (_, j) => e(i, j)).reduce((a, b) => a + b);
+    const colTotal = (j: number) => Array.from({ length: rows }, (_, i) => e(i, j)).reduce((a, b) => a + b);
+    for (const [i, j] of [[0, 0], [3, 7], [49, 12], [25, 25]]) {
+      const want = (e(i, j) / rowTotal(i) + e(i, j) / colTotal(j) - (i === j ? 2 : 0)) * 0.01;
+      assert.ok(Math.abs(one.S[i * bp + j] - want) < 1e-6, `(${i}, ${j}): ${one.S[i * bp + j]} vs ${want}`);
+    }
+    assert.equal(one.S[3 * bp + 51], 0);
+    for (const [i, j] of [[0, 1], [17, 40], [51, 2]]) assert.equal(one.ST[j * bp + i], one.S[i * bp + j]);
+    for (const [t, src, dst] of [[one, one.X, one.XT], [two, two.Y, two.YT]] as const) {
+      void t;
+      for (const [i, d] of [[0, 0], [30, 5], [51, 31]]) assert.equal(dst[d * bp + i], src[i * dim + d]);
     }
   });
 });
