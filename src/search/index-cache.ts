@@ -18,5 +18,6 @@ export const indexCaches = new WeakMap<object, CacheEntry>();
 
 /** Forgets a database's index: the next search rebuilds it. */
 export function dropSearchIndex(db: object): void {
+  indexCaches.get(db)?.current?.index.dispose();
   indexCaches.delete(db);
 }

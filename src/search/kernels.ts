@@ -507,7 +507,7 @@ export class KernelWorkspace {
   private readonly buffer: ArrayBufferLike;
   private readonly k: Kernels | null = null;
   private readonly worker: Worker | null = null;
-  private readonly control: Int32Array | null = null;
+  private control: Int32Array | null = null;
   private seq = 0;
   private used = 0;
   private readonly capacity: number;
@@ -595,9 +595,18 @@ export class KernelWorkspace {
     const op = X instanceof Float32Array ? 1 : 2;
     const run = op === 1 ? this.k.gemm32 : this.k.gemm64;
     const control = this.control;
-    // Split the rows of C with the worker when the product is large enough to pay for the handoff (~50 µs).
-    if (!control || M < 8 || M * N * K < 1 << 22) {
+    // Split the rows of C with the worker when the product is large enough to pay for the handoff (~50 µs), or
+    // its columns when it has few rows (a query against every paper's vector).
+    if (!control || M * N * K < 1 << 22 || (M < 8 && N < 8192)) {
       run(X.byteOffset, Y.byteOffset, C.byteOffset, M, N, K, N);
+      return;
+    }
+    if (M < 8) {
+      const h = (N >> 3) << 2; // a multiple of 4
+      const bytes = X.BYTES_PER_ELEMENT;
+      this.split(op === 1 ? 'gemm32' : 'gemm64', [X.byteOffset, Y.byteOffset, C.byteOffset, M, h, K, N], () =>
+        run(X.byteOffset, Y.byteOffset + h * K * bytes, C.byteOffset + h * bytes, M, N - h, K, N),
+      );
       return;
     }
     const half = (M >> 2) << 1; // even
@@ -867,6 +876,7 @@ export class KernelWorkspace {
     }
   }
 
+  /** Stops the worker thread; the arrays stay usable, and the kernels run on this thread from then on. */
   dispose(): void {
     if (this.worker && this.control) {
       this.control[2] = 0;
@@ -874,5 +884,6 @@ export class KernelWorkspace {
       Atomics.notify(this.control, 0);
       void this.worker.terminate();
     }
+    this.control = null;
   }
 }

@@ -173,6 +173,9 @@ export class WordTable {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/** Stops the worker thread of an index that was dropped without dispose(). */
+const workspaces = new FinalizationRegistry<KernelWorkspace>((ws) => ws.dispose());
+
 export class SearchIndex {
   readonly docs: IndexedDoc[];
   readonly row: Map<string, number>;
@@ -306,7 +309,10 @@ export class SearchIndex {
     if (model && this.dim > 0) {
       const dim = this.dim;
       const stride = this.stride;
-      this.ws = new KernelWorkspace({ bytes: 4 * (this.nPad * stride + 2 * stride + 2 * this.nPad) + 1024 });
+      // Two threads: a scan of every paper's vector (similar papers) reads tens of megabytes, and each thread
+      // reads half. The worker thread stops with dispose(), or when the index is garbage collected.
+      this.ws = new KernelWorkspace({ bytes: 4 * (this.nPad * stride + 2 * stride + 2 * this.nPad) + 1024, threads: 2 });
+      workspaces.register(this, this.ws);
       this.matrix = this.ws.f32(this.nPad * stride);
       this.qv = this.ws.f32(2 * stride);
       this.sims = this.ws.f32(2 * this.nPad);
@@ -472,6 +478,11 @@ export class SearchIndex {
       return acc;
     };
     return candidates.map((c) => ({ c, s: score(c) })).sort((a, b) => b.s - a.s).map((x) => x.c);
+  }
+
+  /** Stops the index's worker thread (searches still work, on one thread): when a newer index replaces it. */
+  dispose(): void {
+    this.ws?.dispose();
   }
 
   /** The papers nearest to a paper (itself excluded); null when the paper or its vector is unknown. */

@@ -85,6 +85,7 @@ export async function searchIndex(db: Queryable, fresh = false): Promise<SearchI
         // The search box's suggester too (about a second on 57k titles), so that no keystroke waits for it.
         suggesters.set(index, new TitleSuggester(index.docs));
         const built: CachedIndex = { stamp, index, checkedAt: Date.now() };
+        e.current?.index.dispose(); // a search still running on it finishes on one thread
         e.current = built;
         return built;
       } finally {

@@ -272,6 +272,30 @@ describe("the trainer's softmax and transposes on two threads", () => {
   });
 });
 
+describe('a query against every vector', () => {
+  it('is split by columns between two threads with the same bits as one thread', () => {
+    const [M, N, K] = [2, 8200, 256];
+    const run = (threads: number) => {
+      const ws = new KernelWorkspace({ bytes: 4 * (M * K + N * K + M * N) + 1024, threads });
+      const r = new Prng(21);
+      const [X, Y, C] = [ws.f32(M * K), ws.f32(N * K), ws.f32(M * N)];
+      for (const a of [X, Y]) for (let i = 0; i < a.length; i++) a[i] = r.gaussian();
+      ws.gemmNT(X, Y, C, M, N, K);
+      const out = Float32Array.from(C);
+      ws.dispose();
+      ws.gemmNT(X, Y, C, M, N, K); // after dispose(): on this thread, still right
+      assert.deepEqual(C, out);
+      return { out, X, Y };
+    };
+    const one = run(1);
+    const two = run(2);
+    assert.deepEqual(two.out, one.out);
+    let ref = 0;
+    for (let k = 0; k < K; k++) ref += one.X[K + k] * one.Y[8199 * K + k];
+    assert.ok(Math.abs(one.out[N + 8199] - ref) < 1e-3);
+  });
+});
+
 describe('kernel workspace', () => {
   it('hands out arrays again after release(mark), zeroed like new ones', () => {
     const ws = new KernelWorkspace({ bytes: 4096 });
