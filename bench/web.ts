@@ -1,5 +1,5 @@
 // npm run bench:web: imports the 57,283-paper corpus into a fresh embedded database, gives papers
-// votes, starts `paperpulse serve` as its own process, and loads a busy day's feed, a paper page and the
+// votes, trains the search model, starts `paperpulse serve` as its own process, and loads a busy day's feed, a paper page and the
 // trending page with autocannon (50 connections), for anonymous readers (shared page cache) and for a
 // signed-in member (pages rendered per request). Prints requests/s, p50, p99 and the server's RSS.
 // It prints figures; it never passes or fails on a time.
@@ -59,8 +59,13 @@ async function main(): Promise<void> {
     await db.query(`UPDATE papers SET upvotes = upvotes + 1 WHERE id = ANY($1::text[])`, [voted.map((r) => (r as { paper_id: string }).paper_id)]);
     await db.close();
     runPaperpulse(['trending', 'recompute'], env);
+    // A trained search model, as a deployment has one: without it `serve` would train one in the background
+    // while the pages are measured (and paper pages would have no similar papers).
+    process.stdout.write('training the search model... ');
+    const trained = JSON.parse(runPaperpulse(['model', 'train', '--threads', '2', '--json'], env));
+    console.log(`${trained.papers ?? ''} papers, ${Math.round((trained.totalMs ?? 0) / 1000)} s`);
 
-    const server = spawn(process.execPath, [paperpulseBin, 'serve', '--port', '0'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(process.execPath, [...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), paperpulseBin, 'serve', '--port', '0'], { env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
     const base = await new Promise<string>((resolve, reject) => {
       let out = '';
       server.stdout!.on('data', (d) => {

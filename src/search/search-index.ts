@@ -489,10 +489,27 @@ export class SearchIndex {
   similar(id: string, k: number): ScoredId[] | null {
     const i = this.row.get(id);
     if (i === undefined || !this.matrix || !this.hasVector[i]) return null;
+    // The answer depends only on this index: the last SIMILAR_CACHE answers are kept (pages rendered for each
+    // member, and the API, ask again for the same papers), the oldest dropped first.
+    const key = `${k} ${id}`;
+    const hit = this.similarCache.get(key);
+    if (hit) {
+      this.similarCache.delete(key);
+      this.similarCache.set(key, hit);
+      return hit.map((r) => ({ ...r }));
+    }
     const v = this.matrix.slice(i * this.stride, i * this.stride + this.dim);
-    return this.nearest(v, k, i).filter((r) => r.id !== id);
+    const found = this.nearest(v, k, i).filter((r) => r.id !== id);
+    this.similarCache.set(key, found);
+    if (this.similarCache.size > SIMILAR_CACHE) this.similarCache.delete(this.similarCache.keys().next().value!);
+    return found.map((r) => ({ ...r }));
   }
+
+  private readonly similarCache = new Map<string, ScoredId[]>();
 }
+
+/** Similar-papers answers an index keeps. */
+const SIMILAR_CACHE = 5000;
 
 /** Case-, accent- and punctuation-insensitive form of a title for suggestions: "Schrödinger's" -> "schrodinger s". */
 export function suggestKey(s: string): string {

@@ -31,6 +31,10 @@ test('vectors of dimension 6 without a model: similar papers, nearest to a query
   const sim = index.similar('a', 2)!;
   assert.deepEqual(sim.map((s) => s.id), ['b', 'e']);
   assert.ok(Math.abs(sim[0].score - vecs.a.reduce((s, x, i) => s + x * vecs.b[i], 0)) < 1e-5);
+  // asked again (kept answers): the same, and what a caller did to the first answer does not leak into it
+  sim[0].id = 'changed';
+  assert.deepEqual(index.similar('a', 2)!.map((s) => s.id), ['b', 'e']);
+  assert.deepEqual(index.similar('a', 1)!.map((s) => s.id), ['b']);
   assert.deepEqual(index.nearestToVector(unit([0, 0, 1, 0.8, 0, 0]), 1).map((s) => s.id), ['d']);
   assert.deepEqual(index.nearestToVector(new Float32Array(5), 1), [], 'a vector of another dimension finds nothing');
   assert.deepEqual(index.rankAmong('c', ['a', 'd', 'c']), ['c', 'a', 'd']);
