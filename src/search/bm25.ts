@@ -280,7 +280,7 @@ export class Bm25Index {
     const heapScore = new Float64Array(all ? nt : k);
     let size = 0;
     let total = 0;
-    const worse = (s: number, d: number, t: number, e: number) => s < t || (s === t && d < e);
+    const worse = worseEntry;
     // Touched in ascending document order per term, so the first term's order leads; the tie rule is explicit.
     for (let j = 0; j < nt; j++) {
       const d = touched[j];
@@ -311,20 +311,7 @@ export class Bm25Index {
         heapDoc[i] = d;
         heapScore[i] = s;
       } else if (worse(heapScore[0], heapDoc[0], s, d)) {
-        // replace the root, sift down
-        let i = 0;
-        for (;;) {
-          const l = 2 * i + 1;
-          if (l >= size) break;
-          const r = l + 1;
-          const m = r < size && worse(heapScore[r], heapDoc[r], heapScore[l], heapDoc[l]) ? r : l;
-          if (!worse(heapScore[m], heapDoc[m], s, d)) break;
-          heapDoc[i] = heapDoc[m];
-          heapScore[i] = heapScore[m];
-          i = m;
-        }
-        heapDoc[i] = d;
-        heapScore[i] = s;
+        siftDownRoot(heapDoc, heapScore, size, d, s); // replace the root
       }
     }
     if (all) return { total, docs: heapDoc.subarray(0, size), scores: heapScore.subarray(0, size) };
@@ -334,22 +321,7 @@ export class Bm25Index {
     for (let n = size; n > 0; n--) {
       outDoc[n - 1] = heapDoc[0];
       outScore[n - 1] = heapScore[0];
-      const d = heapDoc[n - 1];
-      const s = heapScore[n - 1];
-      let i = 0;
-      const m0 = n - 1;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= m0) break;
-        const r = l + 1;
-        const m = r < m0 && worse(heapScore[r], heapDoc[r], heapScore[l], heapDoc[l]) ? r : l;
-        if (!worse(heapScore[m], heapDoc[m], s, d)) break;
-        heapDoc[i] = heapDoc[m];
-        heapScore[i] = heapScore[m];
-        i = m;
-      }
-      heapDoc[i] = d;
-      heapScore[i] = s;
+      siftDownRoot(heapDoc, heapScore, n - 1, heapDoc[n - 1], heapScore[n - 1]);
     }
     return { total, docs: outDoc, scores: outScore };
   }
@@ -397,6 +369,28 @@ function lowerBound(a: Int32Array, x: number): number {
 }
 
 /** Indices of the k largest scores among `candidates`, best first; ties by smaller index. */
+/** (score, doc) ranks below (score', doc'): lower score, or the same score and a lower doc. */
+function worseEntry(s: number, d: number, t: number, e: number): boolean {
+  return s < t || (s === t && d < e);
+}
+
+/** Puts (d, s) at the root of the min-heap heapDoc/heapScore[0, size) and sifts it down to its place. */
+function siftDownRoot(heapDoc: Int32Array, heapScore: Float64Array, size: number, d: number, s: number): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) break;
+    const r = l + 1;
+    const m = r < size && worseEntry(heapScore[r], heapDoc[r], heapScore[l], heapDoc[l]) ? r : l;
+    if (!worseEntry(heapScore[m], heapDoc[m], s, d)) break;
+    heapDoc[i] = heapDoc[m];
+    heapScore[i] = heapScore[m];
+    i = m;
+  }
+  heapDoc[i] = d;
+  heapScore[i] = s;
+}
+
 export function topK(candidates: ArrayLike<number>, scores: ArrayLike<number>, k: number): number[] {
   if (k <= 0) return [];
   // A min-heap of size k on (score, -index).

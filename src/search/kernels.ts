@@ -221,18 +221,33 @@ function scatterAdd(): Fn {
 function embedRows(): Fn {
   const e = new Fn([I32, I32, I32, I32, I32, I32, I32, I32]);
   const [E, rowBytes, ids, w, starts, rows, out, outStride] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [r, p0, p1] = [I32, I32, I32].map((t) => e.local(t));
-  e.for(r, rows, 1, () => {
-    e.get(starts).get(r).i32(2).shl().add().i32Load(0).set(p0);
-    e.get(starts).get(r).i32(2).shl().add().i32Load(4).set(p1);
+  eachText(e, ids, w, starts, rows, (r, idsAt, wAt, count) => {
     e.get(E).get(rowBytes);
-    e.get(ids).get(p0).i32(2).shl().add();
-    e.get(w).get(p0).i32(2).shl().add();
-    e.get(p1).get(p0).sub();
+    idsAt();
+    wAt();
+    count();
     e.get(out).get(r).get(outStride).mul().add();
     e.call(FN.embedSum);
   });
   return e;
+}
+
+/**
+ * The loop of embedRows and scatterRows: for each text r < rows, `body` with emitters that push the address of
+ * its ids and weights (from starts[r]) and its count (starts[r + 1] - starts[r]).
+ */
+function eachText(e: Fn, ids: number, w: number, starts: number, rows: number, body: (r: number, idsAt: () => void, wAt: () => void, count: () => void) => void): void {
+  const [r, p0, p1] = [I32, I32, I32].map((t) => e.local(t));
+  e.for(r, rows, 1, () => {
+    e.get(starts).get(r).i32(2).shl().add().i32Load(0).set(p0);
+    e.get(starts).get(r).i32(2).shl().add().i32Load(4).set(p1);
+    body(
+      r,
+      () => e.get(ids).get(p0).i32(2).shl().add(),
+      () => e.get(w).get(p0).i32(2).shl().add(),
+      () => e.get(p1).get(p0).sub(),
+    );
+  });
 }
 
 /**
@@ -242,14 +257,11 @@ function embedRows(): Fn {
 function scatterRows(): Fn {
   const e = new Fn([I32, I32, I32, I32, I32, I32, I32, I32, I32]);
   const [G, stride, extent, ids, w, starts, rows, src, srcStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [r, p0, p1] = [I32, I32, I32].map((t) => e.local(t));
-  e.for(r, rows, 1, () => {
-    e.get(starts).get(r).i32(2).shl().add().i32Load(0).set(p0);
-    e.get(starts).get(r).i32(2).shl().add().i32Load(4).set(p1);
+  eachText(e, ids, w, starts, rows, (r, idsAt, wAt, count) => {
     e.get(G).get(stride).get(extent);
-    e.get(ids).get(p0).i32(2).shl().add();
-    e.get(w).get(p0).i32(2).shl().add();
-    e.get(p1).get(p0).sub();
+    idsAt();
+    wAt();
+    count();
     e.get(src).get(r).get(srcStride).mul().add();
     e.call(FN.scatterAdd);
   });
