@@ -650,15 +650,7 @@ export class KernelWorkspace {
       if (floats.includes(i)) d[8 + i] = a;
       else control[3 + i] = a;
     });
-    const seq = ++this.seq;
-    Atomics.store(control, 0, seq);
-    Atomics.notify(control, 0);
-    here();
-    for (;;) {
-      const done = Atomics.load(control, 1);
-      if (done === seq) break;
-      Atomics.wait(control, 1, done, 1000);
-    }
+    this.handOff(control, here);
   }
 
   /**
@@ -703,6 +695,19 @@ export class KernelWorkspace {
     this.splitJs('transposeTiles', [s, d, h, n, n], () => transposeTiles(this.views!.f32, this.views!.f64, s + h * n, d + h, n - h, n, n));
   }
 
+  /** Wakes the worker for the request written in `control`, runs `here`, and waits until the worker is done. */
+  private handOff(control: Int32Array, here: () => void): void {
+    const seq = ++this.seq;
+    Atomics.store(control, 0, seq);
+    Atomics.notify(control, 0);
+    here();
+    for (;;) {
+      const done = Atomics.load(control, 1);
+      if (done === seq) break;
+      Atomics.wait(control, 1, done, 1000);
+    }
+  }
+
   /** Runs the kernel `name` with `args` on the worker thread while `here` runs on this one; returns when both are done. */
   private split(name: (typeof EXPORTS)[number], args: number[], here: () => void): void {
     const control = this.control!;
@@ -713,15 +718,7 @@ export class KernelWorkspace {
       if (ARG_KINDS[op][i] === 'f') f[3 + i] = a;
       else control[3 + i] = a;
     });
-    const seq = ++this.seq;
-    Atomics.store(control, 0, seq);
-    Atomics.notify(control, 0);
-    here();
-    for (;;) {
-      const done = Atomics.load(control, 1);
-      if (done === seq) break;
-      Atomics.wait(control, 1, done, 1000);
-    }
+    this.handOff(control, here);
   }
 
   /**
